@@ -1,0 +1,526 @@
+"""Conversations (beta): entries, request bodies, the response and the stream events.
+
+A conversation stream carries an ``event:`` line per SSE event; :func:`decode_conversation_event`
+picks the data model from that event type and validates the ``data`` with one JSON parse.
+An event type levante does not know yet decodes to :class:`UnknownConversationEventData`,
+which keeps every field (and the raw text), so a new server feature never breaks a stream.
+"""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import Discriminator, PrivateAttr, Tag, ValidationError
+
+from ._base import MistralModel, Nullable, RequestModel
+from .messages import ContentChunk, MessageContent, Prediction, ResponseFormat, ToolLike
+
+__all__ = [
+    "AgentHandoffDoneEvent",
+    "AgentHandoffEntry",
+    "AgentHandoffStartedEvent",
+    "CompletionArgs",
+    "ConversationAppendRequest",
+    "ConversationAppendStreamRequest",
+    "ConversationEvents",
+    "ConversationEventsData",
+    "ConversationInputs",
+    "ConversationRequest",
+    "ConversationResponse",
+    "ConversationRestartRequest",
+    "ConversationRestartStreamRequest",
+    "ConversationStreamRequest",
+    "ConversationUsageInfo",
+    "FunctionCallEntry",
+    "FunctionCallEvent",
+    "FunctionResultEntry",
+    "InputEntry",
+    "MessageInputEntry",
+    "MessageOutputEntry",
+    "MessageOutputEvent",
+    "OutputEntry",
+    "ResponseDoneEvent",
+    "ResponseErrorEvent",
+    "ResponseStartedEvent",
+    "ToolExecutionDeltaEvent",
+    "ToolExecutionDoneEvent",
+    "ToolExecutionEntry",
+    "ToolExecutionStartedEvent",
+    "UnknownConversationEventData",
+    "UnknownEntry",
+    "decode_conversation_event",
+]
+
+
+# --- entries --------------------------------------------------------------------------
+
+
+class MessageInputEntry(MistralModel):
+    """A message given to the conversation (``role`` is ``"user"`` or ``"assistant"``)."""
+
+    role: str
+    content: MessageContent
+    object: str = "entry"
+    type: str = "message.input"
+    created_at: datetime | None = None
+    completed_at: Nullable[datetime] = None
+    id: str | None = None
+    prefix: bool = False
+
+
+class MessageOutputEntry(MistralModel):
+    """A message the model (or agent) produced."""
+
+    content: MessageContent
+    object: str = "entry"
+    type: str = "message.output"
+    created_at: datetime | None = None
+    completed_at: Nullable[datetime] = None
+    agent_id: Nullable[str] = None
+    model: Nullable[str] = None
+    id: str | None = None
+    role: str = "assistant"
+
+
+class FunctionResultEntry(MistralModel):
+    """The result of a function call, given back to the conversation."""
+
+    tool_call_id: str
+    result: str
+    object: str = "entry"
+    type: str = "function.result"
+    created_at: datetime | None = None
+    completed_at: Nullable[datetime] = None
+    id: str | None = None
+
+
+class FunctionCallEntry(MistralModel):
+    """A function call the model asks the client to run."""
+
+    tool_call_id: str
+    name: str
+    arguments: dict[str, Any] | str
+    object: str = "entry"
+    type: str = "function.call"
+    created_at: datetime | None = None
+    completed_at: Nullable[datetime] = None
+    agent_id: Nullable[str] = None
+    model: Nullable[str] = None
+    id: str | None = None
+    confirmation_status: Nullable[str] = None
+
+
+class ToolExecutionEntry(MistralModel):
+    """A built-in tool (web search, code interpreter, ...) the server ran."""
+
+    name: str
+    arguments: str
+    object: str = "entry"
+    type: str = "tool.execution"
+    created_at: datetime | None = None
+    completed_at: Nullable[datetime] = None
+    agent_id: Nullable[str] = None
+    model: Nullable[str] = None
+    id: str | None = None
+    info: dict[str, Any] | None = None
+
+
+class AgentHandoffEntry(MistralModel):
+    """One agent handing the conversation over to another."""
+
+    previous_agent_id: str
+    previous_agent_name: str
+    next_agent_id: str
+    next_agent_name: str
+    object: str = "entry"
+    type: str = "agent.handoff"
+    created_at: datetime | None = None
+    completed_at: Nullable[datetime] = None
+    id: str | None = None
+
+
+class UnknownEntry(MistralModel):
+    """An entry of a type levante does not model yet; every field is kept."""
+
+    type: str
+
+
+_ENTRY_TYPES = frozenset(
+    {
+        "message.input",
+        "message.output",
+        "function.result",
+        "function.call",
+        "tool.execution",
+        "agent.handoff",
+    }
+)
+
+
+def _entry_tag(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        kind = getattr(value, "type", None)
+        return kind if kind in _ENTRY_TYPES else "unknown"
+    kind = value.get("type")
+    if isinstance(kind, str):
+        return kind if kind in _ENTRY_TYPES else "unknown"
+    # Without a "type", tell entries apart by their required fields, as the official
+    # SDK's union does: {"role": "user", "content": "hi"} is a message input.
+    if "role" in value:
+        return "message.input"
+    if "tool_call_id" in value:
+        return "function.result" if "result" in value else "function.call"
+    if "previous_agent_id" in value:
+        return "agent.handoff"
+    return None
+
+
+_ENTRY_ERROR = "an entry must have a 'type', or be a message with a 'role'"
+
+InputEntry = Annotated[
+    Annotated[MessageInputEntry, Tag("message.input")]
+    | Annotated[MessageOutputEntry, Tag("message.output")]
+    | Annotated[FunctionResultEntry, Tag("function.result")]
+    | Annotated[FunctionCallEntry, Tag("function.call")]
+    | Annotated[ToolExecutionEntry, Tag("tool.execution")]
+    | Annotated[AgentHandoffEntry, Tag("agent.handoff")]
+    | Annotated[UnknownEntry, Tag("unknown")],
+    Discriminator(_entry_tag, custom_error_type="invalid_entry", custom_error_message=_ENTRY_ERROR),
+]
+"""Any conversation entry; dicts are routed by ``type`` (or by their fields)."""
+
+OutputEntry = InputEntry
+"""An entry in :attr:`ConversationResponse.outputs` (same union as inputs)."""
+
+ConversationInputs = str | list[InputEntry]
+"""What to add to a conversation: a user message as a string, or a list of entries."""
+
+
+# --- requests -------------------------------------------------------------------------
+
+
+class CompletionArgs(MistralModel):
+    """Sampling arguments of a conversation (``completion_args``)."""
+
+    stop: Nullable[str | list[str]] = None
+    presence_penalty: Nullable[float] = None
+    frequency_penalty: Nullable[float] = None
+    temperature: Nullable[float] = None
+    top_p: Nullable[float] = None
+    max_tokens: Nullable[int] = None
+    random_seed: Nullable[int] = None
+    prediction: Nullable[Prediction] = None
+    response_format: Nullable[ResponseFormat] = None
+    tool_choice: str | None = None
+    reasoning_effort: Nullable[str] = None
+
+
+class ConversationRequest(RequestModel):
+    """Body of ``POST /v1/conversations`` (start a conversation) without streaming.
+
+    Give either ``model`` or ``agent_id``. ``handoff_execution`` is ``"client"`` or
+    ``"server"``.
+    """
+
+    inputs: ConversationInputs
+    stream: bool = False
+    store: Nullable[bool] = None
+    handoff_execution: Nullable[str] = None
+    instructions: Nullable[str] = None
+    tools: Nullable[list[ToolLike]] = None
+    completion_args: Nullable[CompletionArgs] = None
+    guardrails: Nullable[list[dict[str, Any]]] = None
+    name: Nullable[str] = None
+    description: Nullable[str] = None
+    metadata: Nullable[dict[str, Any]] = None
+    agent_id: Nullable[str] = None
+    agent_version: Nullable[str | int] = None
+    model: Nullable[str] = None
+
+
+class ConversationStreamRequest(ConversationRequest):
+    """Body of a streamed ``POST /v1/conversations`` (``"stream": true``)."""
+
+    stream: bool = True
+
+
+class ConversationAppendRequest(RequestModel):
+    """Body of ``POST /v1/conversations/{conversation_id}`` (append) without streaming.
+
+    As in the official SDK, ``store`` (``true``) and ``handoff_execution`` (``"server"``)
+    are always sent.
+    """
+
+    inputs: ConversationInputs | None = None
+    stream: bool = False
+    store: bool | None = True
+    handoff_execution: str | None = "server"
+    completion_args: CompletionArgs | None = None
+    tool_confirmations: Nullable[list[dict[str, Any]]] = None
+
+
+class ConversationAppendStreamRequest(ConversationAppendRequest):
+    """Body of a streamed append (``"stream": true``)."""
+
+    stream: bool = True
+
+
+class ConversationRestartRequest(RequestModel):
+    """Body of ``POST /v1/conversations/{conversation_id}/restart`` without streaming:
+    continue the conversation from the entry ``from_entry_id``."""
+
+    from_entry_id: str
+    inputs: ConversationInputs | None = None
+    stream: bool = False
+    store: bool | None = True
+    handoff_execution: str | None = "server"
+    completion_args: CompletionArgs | None = None
+    guardrails: Nullable[list[dict[str, Any]]] = None
+    metadata: Nullable[dict[str, Any]] = None
+    agent_version: Nullable[str | int] = None
+
+
+class ConversationRestartStreamRequest(ConversationRestartRequest):
+    """Body of a streamed restart (``"stream": true``)."""
+
+    stream: bool = True
+
+
+# --- response -------------------------------------------------------------------------
+
+
+class ConversationUsageInfo(MistralModel):
+    """Token counts of a conversation turn."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    connector_tokens: Nullable[int] = None
+    connectors: Nullable[dict[str, int]] = None
+
+
+class ConversationResponse(MistralModel):
+    """The answer to a non-streamed start, append or restart."""
+
+    conversation_id: str
+    outputs: list[OutputEntry]
+    usage: ConversationUsageInfo
+    object: str = "conversation.response"
+    guardrails: Nullable[list[dict[str, Any]]] = None
+
+
+# --- stream events --------------------------------------------------------------------
+
+
+class ResponseStartedEvent(MistralModel):
+    """``conversation.response.started``: the server accepted the turn."""
+
+    conversation_id: str
+    type: str = "conversation.response.started"
+    created_at: datetime | None = None
+
+
+class MessageOutputEvent(MistralModel):
+    """``message.output.delta``: a piece of the model's message (text or one chunk)."""
+
+    id: str
+    content: str | ContentChunk
+    type: str = "message.output.delta"
+    created_at: datetime | None = None
+    output_index: int = 0
+    content_index: int = 0
+    model: Nullable[str] = None
+    agent_id: Nullable[str] = None
+    role: str = "assistant"
+
+
+class ToolExecutionStartedEvent(MistralModel):
+    """``tool.execution.started``: the server started a built-in tool."""
+
+    id: str
+    name: str
+    arguments: str
+    type: str = "tool.execution.started"
+    created_at: datetime | None = None
+    output_index: int = 0
+    model: Nullable[str] = None
+    agent_id: Nullable[str] = None
+
+
+class ToolExecutionDeltaEvent(MistralModel):
+    """``tool.execution.delta``: more arguments of a running built-in tool."""
+
+    id: str
+    name: str
+    arguments: str
+    type: str = "tool.execution.delta"
+    created_at: datetime | None = None
+    output_index: int = 0
+
+
+class ToolExecutionDoneEvent(MistralModel):
+    """``tool.execution.done``: a built-in tool finished (details in ``info``)."""
+
+    id: str
+    name: str
+    type: str = "tool.execution.done"
+    created_at: datetime | None = None
+    output_index: int = 0
+    info: dict[str, Any] | None = None
+
+
+class FunctionCallEvent(MistralModel):
+    """``function.call.delta``: a piece of a function call for the client to run."""
+
+    id: str
+    name: str
+    tool_call_id: str
+    arguments: str
+    type: str = "function.call.delta"
+    created_at: datetime | None = None
+    output_index: int = 0
+    model: Nullable[str] = None
+    agent_id: Nullable[str] = None
+    confirmation_status: Nullable[str] = None
+
+
+class AgentHandoffStartedEvent(MistralModel):
+    """``agent.handoff.started``: the current agent hands over."""
+
+    id: str
+    previous_agent_id: str
+    previous_agent_name: str
+    type: str = "agent.handoff.started"
+    created_at: datetime | None = None
+    output_index: int = 0
+
+
+class AgentHandoffDoneEvent(MistralModel):
+    """``agent.handoff.done``: the next agent took over."""
+
+    id: str
+    next_agent_id: str
+    next_agent_name: str
+    type: str = "agent.handoff.done"
+    created_at: datetime | None = None
+    output_index: int = 0
+
+
+class ResponseDoneEvent(MistralModel):
+    """``conversation.response.done``: the turn is complete; the last event of a stream."""
+
+    usage: ConversationUsageInfo
+    type: str = "conversation.response.done"
+    created_at: datetime | None = None
+
+
+class ResponseErrorEvent(MistralModel):
+    """``conversation.response.error``: the server failed the turn; the last event."""
+
+    message: str
+    code: int
+    type: str = "conversation.response.error"
+    created_at: datetime | None = None
+
+
+class UnknownConversationEventData(MistralModel):
+    """The data of an event type levante does not know: every JSON field is kept.
+
+    ``raw`` is the data exactly as received; when it is not a JSON object, it is the only
+    thing this model holds.
+    """
+
+    type: str | None = None
+    _raw: str = PrivateAttr(default="")
+
+    @property
+    def raw(self) -> str:
+        """The event's ``data`` text as received."""
+        return self._raw
+
+
+ConversationEventsData = (
+    ResponseStartedEvent
+    | MessageOutputEvent
+    | ToolExecutionStartedEvent
+    | ToolExecutionDeltaEvent
+    | ToolExecutionDoneEvent
+    | FunctionCallEvent
+    | AgentHandoffStartedEvent
+    | AgentHandoffDoneEvent
+    | ResponseDoneEvent
+    | ResponseErrorEvent
+    | UnknownConversationEventData
+)
+"""The data of a conversation stream event, one class per SSE event type."""
+
+_EVENT_DATA_MODELS: dict[str, type[MistralModel]] = {
+    "conversation.response.started": ResponseStartedEvent,
+    "message.output.delta": MessageOutputEvent,
+    "tool.execution.started": ToolExecutionStartedEvent,
+    "tool.execution.delta": ToolExecutionDeltaEvent,
+    "tool.execution.done": ToolExecutionDoneEvent,
+    "function.call.delta": FunctionCallEvent,
+    "agent.handoff.started": AgentHandoffStartedEvent,
+    "agent.handoff.done": AgentHandoffDoneEvent,
+    "conversation.response.done": ResponseDoneEvent,
+    "conversation.response.error": ResponseErrorEvent,
+}
+
+
+class ConversationEvents(MistralModel):
+    """One event of a conversation stream: the SSE ``event`` type and its typed ``data``.
+
+    As in the official SDK: ``if event.event == "message.output.delta":
+    print(event.data.content)``.
+    """
+
+    event: str
+    data: ConversationEventsData
+
+
+_new_object = object.__new__
+_set_slot = object.__setattr__
+
+
+def _unknown_data(data: str | bytes) -> UnknownConversationEventData:
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    try:
+        holder = UnknownConversationEventData.model_validate_json(data)
+    except ValidationError:
+        # not a JSON object (a bare string, a number, broken JSON): keep the text only
+        holder = UnknownConversationEventData()
+    holder._raw = text
+    return holder
+
+
+def decode_conversation_event(event_type: str, data: str | bytes) -> ConversationEvents:
+    """Decode one conversation SSE event, choosing the data model by ``event_type``.
+
+    One ``model_validate_json`` call per event. A known event type whose data does not
+    match its model raises :class:`pydantic.ValidationError`; an unknown event type never
+    raises and yields :class:`UnknownConversationEventData`. When the SSE event has no
+    type (``"message"``, the SSE default) but the data's ``type`` field names a known
+    event, that model is used.
+    """
+    model = _EVENT_DATA_MODELS.get(event_type)
+    payload: MistralModel
+    if model is not None:
+        payload = model.model_validate_json(data)
+    else:
+        payload = unknown = _unknown_data(data)
+        fallback = _EVENT_DATA_MODELS.get(unknown.type) if unknown.type else None
+        if fallback is not None:
+            # rare path (a server that omits "event:" lines): validate the parsed fields
+            try:
+                payload = fallback.model_validate(unknown.model_dump(by_alias=True))
+            except ValidationError:
+                payload = unknown
+            else:
+                event_type = str(unknown.type)
+    event = _new_object(ConversationEvents)
+    # already validated: skip re-validating the data union (see CompletionEvent)
+    _set_slot(event, "__dict__", {"event": event_type, "data": payload})
+    _set_slot(event, "__pydantic_fields_set__", {"event", "data"})
+    _set_slot(event, "__pydantic_extra__", {})
+    _set_slot(event, "__pydantic_private__", None)
+    return event
