@@ -4,16 +4,24 @@ Design rules (keep them when changing this module):
 
 1. No I/O and no imports from the rest of levante. Callers feed whatever bytes they read.
 2. Work on bytes, split on bytes. CR and LF are ASCII and can never sit inside a multi-byte
-   UTF-8 sequence, so blocks are cut on raw bytes and each complete block is decoded once
-   with U+FFFD replacement. A character split across two reads is therefore never decoded
-   half-way, and invalid UTF-8 can never raise.
-3. Linear time and memory. A partial block is kept as a list of the pieces that arrived; a
+   UTF-8 sequence, so blocks are cut on raw bytes and each run of complete blocks is
+   decoded once with U+FFFD replacement. A character split across two reads is therefore
+   never decoded half-way, and invalid UTF-8 can never raise.
+3. Line ends are normalised to LF as bytes arrive (a CR ending one read waits to see
+   whether the next read opens with its LF), so everything after that deals with LF only.
+4. Linear time and memory. A partial block is kept as a list of the pieces that arrived; a
    new read is scanned only by itself (plus one byte of look-behind for a blank line split
    across reads) and the pieces are joined exactly once, when the block completes.
-4. Bounded. A block that grows past ``max_event_size`` bytes raises :class:`EventTooLarge`;
-   the decoder then drops the rest of that block and goes on with the next one.
-5. The common case is one ``data: ...`` line per block; it takes a fast path with no
-   per-line work. Everything else goes through the general field parser.
+5. Bounded. A block whose size grows past ``max_event_size`` raises
+   :class:`EventTooLarge` as soon as that is certain; the decoder then drops the rest of
+   that block and goes on with the next one. The size counts the block's bytes after line
+   end normalisation, from the start of its first line to the end of its last line, so
+   it does not depend on how the stream was cut into reads.
+6. Fast paths, because one event is decoded per streamed token. State that needs care (a
+   possible BOM, a pending CR, an oversized block being skipped) clears ``_plain`` and
+   sends reads through :meth:`SSEDecoder._prepare`; otherwise a read goes straight to
+   block splitting. A run of blocks that are all a single ``data: `` line (the shape of
+   every chat completion stream) is decoded with one ``split`` and no per-line work.
 """
 
 from __future__ import annotations
@@ -45,8 +53,9 @@ class SSEDecoder:
         "_max",
         "_parts",
         "_pending",
+        "_plain",
         "_retry",
-        "_skip_nl",
+        "_skip_lf",
         "_skipping",
         "truncated",
     )
@@ -66,12 +75,14 @@ class SSEDecoder:
         self._head: bytes | None = b""
         # The previous read ended with CR: a LF opening the next read belongs to it.
         self._cr = False
-        # Pieces of the unfinished block and their total size.
+        # Pieces of the unfinished block (never starting with LF) and their total size.
         self._parts: list[bytes] = []
         self._pending = 0
-        # Dropping the remainder of an oversized block; _skip_nl: the last byte seen was LF.
+        # Dropping the remainder of an oversized block; _skip_lf: the last byte seen was LF.
         self._skipping = False
-        self._skip_nl = False
+        self._skip_lf = False
+        # None of the above needs looking at: reads may take the fast path.
+        self._plain = False
 
     @property
     def last_event_id(self) -> str:
@@ -89,14 +100,108 @@ class SSEDecoder:
         Raises :class:`EventTooLarge` when a block outgrows ``max_event_size``; the events
         completed by the same call are on the exception's ``events`` attribute.
         """
+        if not self._plain or not data or b"\r" in data:
+            data = self._prepare(data)
+            if not data:
+                return []
+        limit = self._max
+        parts = self._parts
+        events: list[ServerSentEvent]
+        oversized = False
+        if parts:
+            # The read continues the unfinished block.
+            if data[:1] == b"\n" and parts[-1][-1:] == b"\n":
+                # Its blank line was split across reads: the block ended at the pending LF.
+                block = b"".join(parts)[:-1]
+                start = 1
+            else:
+                idx = data.find(b"\n\n")
+                if idx < 0:
+                    parts.append(data)
+                    self._pending += len(data)
+                    if limit is not None and self._pending > limit:
+                        self._check_pending(data, [])
+                    return []
+                parts.append(data[:idx])
+                block = b"".join(parts)
+                start = idx + 2
+            self._parts = parts = []
+            self._pending = 0
+            events = []
+            if limit is not None and len(block) > limit:
+                oversized = True
+            elif block[:6] == b"data: " and b"\n" not in block:
+                events.append(
+                    ServerSentEvent(
+                        "message",
+                        block[6:].decode("utf-8", "replace"),
+                        self._last_event_id,
+                        self._retry,
+                    )
+                )
+            else:
+                self._block(block.decode("utf-8", "replace"), events)
+            end = data.rfind(b"\n\n", start)
+            if end < 0:
+                if start < len(data):
+                    self._start_pending(data[start:], events)
+                if oversized:
+                    raise EventTooLarge(limit or 0, events)
+                return events
+            complete = data[start:end]
+        else:
+            end = data.rfind(b"\n\n")
+            if end < 0:
+                self._start_pending(data, [])
+                return []
+            complete = data[:end]
+            events = []
+
+        # ``complete`` holds whole blocks separated by blank lines.
+        if limit is None or len(complete) <= limit:
+            text = complete.decode("utf-8", "replace")
+            if text[:6] == "data: ":
+                values = text[6:].split("\n\ndata: ")
+                # Every LF belongs to a separator: each block is exactly one data line.
+                if text.count("\n") == 2 * len(values) - 2:
+                    last_id = self._last_event_id
+                    retry = self._retry
+                    if events:
+                        events += [ServerSentEvent("message", v, last_id, retry) for v in values]
+                    else:
+                        events = [ServerSentEvent("message", v, last_id, retry) for v in values]
+                else:
+                    self._blocks(text, events)
+            else:
+                self._blocks(text, events)
+        else:
+            for raw in complete.split(b"\n\n"):
+                if len(raw.strip(b"\n")) > limit:
+                    oversized = True
+                elif raw:
+                    self._block(raw.decode("utf-8", "replace"), events)
+
+        if end + 2 < len(data):
+            self._start_pending(data[end + 2 :], events)
+        if oversized:
+            raise EventTooLarge(limit or 0, events)
+        return events
+
+    def _prepare(self, data: bytes) -> bytes:
+        """Deal with a possible BOM, CR line ends and skipping; return LF-only bytes.
+
+        Returns ``b""`` when nothing is left for the block splitter.
+        """
         if self._head is not None:
             data = self._head + data
             if len(data) < 3 and _BOM.startswith(data):
                 self._head = data
-                return []
+                return b""
             self._head = None
             if data[:3] == _BOM:
                 data = data[3:]
+        if not data:
+            return data
         if self._cr:
             self._cr = False
             if data[:1] == b"\n":
@@ -104,95 +209,64 @@ class SSEDecoder:
         if b"\r" in data:
             self._cr = data[-1:] == b"\r"
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        if not data:
-            return []
-
-        events: list[ServerSentEvent] = []
-        oversized = False
-        if self._skipping:
-            if self._skip_nl and data[:1] == b"\n":
+        if self._skipping and data:
+            if self._skip_lf and data[:1] == b"\n":
                 data = data[1:]
+                self._skipping = False
             else:
                 idx = data.find(b"\n\n")
                 if idx < 0:
-                    self._skip_nl = data[-1:] == b"\n"
-                    return events
-                data = data[idx + 2 :]
-            self._skipping = False
-
-        parts = self._parts
-        if parts:
-            if parts[-1][-1:] == b"\n" and data[:1] == b"\n":
-                # The blank line was split across reads: the block ended at the pending LF.
-                block = b"".join(parts)[:-1]
-                data = data[1:]
-            else:
-                idx = data.find(b"\n\n")
-                if idx < 0:
-                    parts.append(data)
-                    self._pending += len(data)
-                    if self._max is not None and self._pending > self._max:
-                        self._overflow(data[-1:] == b"\n", events)
-                    return events
-                parts.append(data[:idx])
-                block = b"".join(parts)
-                data = data[idx + 2 :]
-            parts.clear()
-            self._pending = 0
-            if self._max is not None and len(block) > self._max:
-                oversized = True
-            else:
-                self._block(block, events)
-
-        blocks = data.split(b"\n\n")
-        tail = blocks.pop()
-        limit = self._max
-        if limit is not None and len(data) > limit:
-            for block in blocks:
-                if len(block) > limit:
-                    oversized = True
+                    self._skip_lf = data[-1:] == b"\n"
+                    data = b""
                 else:
-                    self._block(block, events)
-        else:
-            last_id = self._last_event_id
-            retry = self._retry
-            append = events.append
-            for block in blocks:
-                if block[:6] == b"data: " and b"\n" not in block:
-                    append(
-                        ServerSentEvent(
-                            "message", block[6:].decode("utf-8", "replace"), last_id, retry
-                        )
-                    )
-                elif block:
-                    self._block(block, events)
-                    last_id = self._last_event_id
-                    retry = self._retry
-        if tail:
-            parts.append(tail)
-            self._pending = len(tail)
-            if limit is not None and self._pending > limit:
-                self._overflow(tail[-1:] == b"\n", events)
-        if oversized:
-            raise EventTooLarge(limit or 0, events)
-        return events
+                    data = data[idx + 2 :]
+                    self._skipping = False
+        self._plain = not (self._cr or self._skipping)
+        return data
 
-    def _overflow(self, ends_with_lf: bool, events: list[ServerSentEvent]) -> None:
-        self._parts.clear()
+    def _start_pending(self, tail: bytes, events: list[ServerSentEvent]) -> None:
+        # Blank lines opening a block dispatch nothing; dropping them keeps the size exact.
+        if tail[:1] == b"\n":
+            tail = tail.lstrip(b"\n")
+            if not tail:
+                return
+        self._parts.append(tail)
+        self._pending = len(tail)
+        if self._max is not None and self._pending > self._max:
+            self._check_pending(tail, events)
+
+    def _check_pending(self, last: bytes, events: list[ServerSentEvent]) -> None:
+        """Raise if the unfinished block, whose last piece is ``last``, is already too big."""
+        # A trailing LF may turn out to be the first half of the blank line ending the block.
+        limit = self._max or 0
+        if self._pending - (last[-1:] == b"\n") <= limit:
+            return
+        self._parts = []
         self._pending = 0
         self._skipping = True
-        self._skip_nl = ends_with_lf
-        raise EventTooLarge(self._max or 0, events)
+        self._skip_lf = last[-1:] == b"\n"
+        self._plain = False
+        raise EventTooLarge(limit, events)
 
-    def _block(self, block: bytes, events: list[ServerSentEvent]) -> None:
+    def _blocks(self, text: str, events: list[ServerSentEvent]) -> None:
+        """Interpret decoded blocks separated by blank lines, one at a time."""
+        for block in text.split("\n\n"):
+            if block[:6] == "data: " and "\n" not in block:
+                events.append(
+                    ServerSentEvent("message", block[6:], self._last_event_id, self._retry)
+                )
+            elif block:
+                self._block(block, events)
+
+    def _block(self, block: str, events: list[ServerSentEvent]) -> None:
         """Interpret one complete block (lines without the blank line that ends it)."""
         event_type = ""
         data: list[str] = []
-        for line in block.decode("utf-8", "replace").split("\n"):
+        for line in block.split("\n"):
             if not line or line[0] == ":":
                 continue
-            name, colon, value = line.partition(":")
-            if colon and value[:1] == " ":
+            name, _, value = line.partition(":")
+            if value[:1] == " ":
                 value = value[1:]
             if name == "data":
                 data.append(value)
@@ -202,13 +276,23 @@ class SSEDecoder:
                 if "\0" not in value:
                     self._last_event_id = value
             elif name == "retry" and value.isascii() and value.isdigit():
-                self._retry = int(value)
+                self._set_retry(value)
         if data:
             events.append(
                 ServerSentEvent(
                     event_type or "message", "\n".join(data), self._last_event_id, self._retry
                 )
             )
+
+    def _set_retry(self, digits: str) -> None:
+        try:
+            self._retry = int(digits)
+        except ValueError:
+            # Python refuses to convert more than 4300 digits. Leading zeros are harmless;
+            # a longer number of milliseconds means "never" and is ignored like junk.
+            digits = digits.lstrip("0")
+            if len(digits) <= 4300:
+                self._retry = int(digits or "0")
 
     def end(self) -> list[ServerSentEvent]:
         """Signal the end of the stream.
@@ -221,9 +305,7 @@ class SSEDecoder:
         :attr:`retry`.
         """
         pending = b"".join(self._parts)
-        if self._head:
-            pending = self._head + pending
-        self.truncated = self._skipping or bool(pending.strip(b"\n"))
+        self.truncated = self._skipping or bool(pending) or bool(self._head)
         if pending:
             for line in pending.decode("utf-8", "replace").split("\n")[:-1]:
                 if line[:6] == "retry:":
@@ -231,6 +313,6 @@ class SSEDecoder:
                     if value[:1] == " ":
                         value = value[1:]
                     if value.isascii() and value.isdigit():
-                        self._retry = int(value)
+                        self._set_retry(value)
         self._reset_stream()
         return []
