@@ -1,0 +1,152 @@
+"""The ``X-Levante-Fault`` header: what can go wrong with one request, on purpose.
+
+Grammar: directives separated by ``;``, each ``name`` or ``name=value``; whitespace around
+names and values is ignored, names are case-insensitive, a directive may appear once.
+
+======================  ==============================================================
+``status=CODE``          answer with HTTP ``CODE`` (400-599) and a Mistral-shaped error
+                         body instead of a response
+``retry-after=S``        with ``status``: add ``Retry-After: S`` (seconds)
+``times=K``              with ``status``: fail only the first ``K`` requests carrying this
+                         exact header value, then answer normally (retry tests)
+``disconnect-after=N``   drop the TCP connection after ``N`` events (a non-streamed
+                         request: drop it before the response)
+``error-after=N``        after ``N`` events send ``event: error`` with a Mistral error
+                         object as data, then end the body
+``malformed-after=N``    after ``N`` events send one event whose data is not JSON, then
+                         carry on
+``stall=S``              pause ``S`` seconds before the first event (or before a
+                         non-streamed response)
+``stall-after=N:S``      pause ``S`` seconds after ``N`` events
+``byte-writes``          write the body one byte per write
+``no-done``              omit the end marker: ``data: [DONE]`` for chat, FIM and agents,
+                         the ``conversation.response.done`` event for conversations
+======================  ==============================================================
+
+``N`` counts the events already sent (the ``[DONE]`` marker included); a fault whose ``N``
+is larger than the stream never fires.  Anything else is refused with HTTP 400.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+__all__ = ["FAULT_HEADER", "FaultError", "FaultPlan", "parse_faults"]
+
+FAULT_HEADER = "x-levante-fault"
+
+_FLAGS = ("byte-writes", "no-done")
+_COUNTS = ("disconnect-after", "error-after", "malformed-after", "times")
+_SECONDS = ("retry-after", "stall")
+_KNOWN = (*_FLAGS, *_COUNTS, *_SECONDS, "status", "stall-after")
+
+
+class FaultError(ValueError):
+    """The fault header does not follow the grammar; the message says why."""
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """The faults requested for one request; the defaults mean "no fault"."""
+
+    status: int | None = None
+    retry_after: float | None = None
+    times: int | None = None
+    disconnect_after: int | None = None
+    error_after: int | None = None
+    malformed_after: int | None = None
+    stall: float = 0.0
+    stall_after: tuple[int, float] | None = None
+    byte_writes: bool = False
+    no_done: bool = False
+
+    @property
+    def any_stream_fault(self) -> bool:
+        """Whether a fault touches the body of a stream (as opposed to its status)."""
+        return (
+            self.disconnect_after is not None
+            or self.error_after is not None
+            or self.malformed_after is not None
+            or self.stall_after is not None
+            or self.byte_writes
+            or self.no_done
+        )
+
+
+def _count(name: str, value: str) -> int:
+    if not value.isdigit():
+        raise FaultError(f"{name} needs a whole number of events, got {value!r}")
+    return int(value)
+
+
+def _seconds(name: str, value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise FaultError(f"{name} needs a number of seconds, got {value!r}") from None
+    if not math.isfinite(seconds) or seconds < 0:
+        raise FaultError(f"{name} needs a number of seconds >= 0, got {value!r}")
+    return seconds
+
+
+def parse_faults(header: str | None) -> FaultPlan:
+    """Parse an ``X-Levante-Fault`` value (``None`` or blank: no fault).
+
+    Raises :class:`FaultError` with a message naming the offending directive.
+    """
+    if header is None or not header.strip():
+        return FaultPlan()
+    values: dict[str, str | None] = {}
+    for raw in header.split(";"):
+        item = raw.strip()
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        name = name.strip().lower()
+        if name not in _KNOWN:
+            raise FaultError(f"unknown fault {name!r}; known faults: {', '.join(_KNOWN)}")
+        if name in values:
+            raise FaultError(f"fault {name!r} given twice")
+        if name in _FLAGS:
+            if sep:
+                raise FaultError(f"fault {name!r} takes no value")
+            values[name] = None
+        elif not sep or not value.strip():
+            raise FaultError(f"fault {name!r} needs a value ({name}=...)")
+        else:
+            values[name] = value.strip()
+
+    def get(name: str) -> str | None:
+        return values.get(name)
+
+    status: int | None = None
+    if (raw_status := get("status")) is not None:
+        if not raw_status.isdigit() or not 400 <= int(raw_status) <= 599:
+            raise FaultError(f"status needs an HTTP error code 400-599, got {raw_status!r}")
+        status = int(raw_status)
+    counts = {name: _count(name, v) for name in _COUNTS if (v := get(name)) is not None}
+    seconds = {name: _seconds(name, v) for name in _SECONDS if (v := get(name)) is not None}
+    if status is None and ("retry-after" in values or "times" in values):
+        raise FaultError("retry-after and times only make sense with status=CODE")
+    stall_after: tuple[int, float] | None = None
+    if (raw_stall_after := get("stall-after")) is not None:
+        events, colon, pause = raw_stall_after.partition(":")
+        if not colon:
+            raise FaultError(f"stall-after needs N:SECONDS, got {raw_stall_after!r}")
+        stall_after = (
+            _count("stall-after", events.strip()),
+            _seconds("stall-after", pause.strip()),
+        )
+    return FaultPlan(
+        status=status,
+        retry_after=seconds.get("retry-after"),
+        times=counts.get("times"),
+        disconnect_after=counts.get("disconnect-after"),
+        error_after=counts.get("error-after"),
+        malformed_after=counts.get("malformed-after"),
+        stall=seconds.get("stall", 0.0),
+        stall_after=stall_after,
+        byte_writes="byte-writes" in values,
+        no_done="no-done" in values,
+    )
