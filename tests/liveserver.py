@@ -66,3 +66,106 @@ def live_server(app: Any, **config: Any) -> Iterator[LiveServer]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+# -- helpers for streaming tests (added by the EventStream work) ---------------------------
+
+
+def pool_connections(client: Any) -> list[Any]:
+    """The httpcore2 connections an ``httpx2.Client`` / ``AsyncClient`` pool holds now."""
+    return list(client._transport._pool.connections)
+
+
+def idle_pool_connections(client: Any) -> int:
+    """How many of the client's pooled connections are idle (reusable)."""
+    return sum(1 for conn in pool_connections(client) if conn.is_idle())
+
+
+class SSEApp:
+    """A starlette app streaming server-sent events that counts the streams it holds open.
+
+    ``GET /sse`` takes query parameters: ``n`` events ``data: {"i": k}`` (default 3),
+    ``per_write`` events per write (1), ``done=0`` to omit the ``[DONE]`` sentinel,
+    ``delay`` seconds between writes, ``first_delay`` seconds before the first write,
+    ``tail`` bytes of comment after the sentinel, ``hang=1`` to keep the body open
+    afterwards, ``ping`` seconds between ``: ping`` comments while hanging.
+    ``GET /raw/{key}`` writes the chunks stored in ``bodies[key]``, one per write.
+    """
+
+    def __init__(self) -> None:
+        from starlette.applications import Starlette
+        from starlette.routing import Route
+
+        self.open_streams = 0
+        self.started = 0
+        self.bodies: dict[str, list[bytes]] = {}
+        self.app = Starlette(routes=[Route("/sse", self._sse), Route("/raw/{key}", self._raw)])
+
+    def wait_for_streams(self, expected: int, timeout: float = 5.0) -> int:
+        """Poll until ``expected`` response bodies are being streamed; return the last count."""
+        deadline = time.monotonic() + timeout
+        while True:
+            count = self.open_streams
+            if count == expected or time.monotonic() > deadline:
+                return count
+            time.sleep(0.005)
+
+    def _respond(self, chunks: Any) -> Any:
+        from starlette.responses import StreamingResponse
+
+        async def body() -> Any:
+            self.open_streams += 1
+            self.started += 1
+            try:
+                async for chunk in chunks:
+                    yield chunk
+            finally:
+                self.open_streams -= 1
+
+        return StreamingResponse(body(), media_type="text/event-stream")
+
+    async def _raw(self, request: Any) -> Any:
+        parts = self.bodies[request.path_params["key"]]
+
+        async def chunks() -> Any:
+            for part in parts:
+                yield part
+
+        return self._respond(chunks())
+
+    async def _sse(self, request: Any) -> Any:
+        import anyio
+
+        q = request.query_params
+        n = int(q.get("n", 3))
+        per_write = int(q.get("per_write", 1))
+        done = q.get("done", "1") == "1"
+        delay = float(q.get("delay", 0))
+        first_delay = float(q.get("first_delay", 0))
+        tail = int(q.get("tail", 0))
+        hang = q.get("hang") == "1"
+        ping = float(q.get("ping", 0))
+
+        async def chunks() -> Any:
+            if first_delay:
+                await anyio.sleep(first_delay)
+            batch: list[str] = []
+            for i in range(n):
+                batch.append(f'data: {{"i": {i}}}\n\n')
+                if len(batch) == per_write:
+                    yield "".join(batch).encode()
+                    batch = []
+                    if delay:
+                        await anyio.sleep(delay)
+            if batch:
+                yield "".join(batch).encode()
+            if done:
+                yield b"data: [DONE]\n\n"
+            if tail:
+                yield b": " + b"x" * tail + b"\n\n"
+            while hang:
+                await anyio.sleep(ping or 3600)
+                if ping:
+                    yield b": ping\n\n"
+
+        return self._respond(chunks())
