@@ -23,8 +23,8 @@ Tool calls: when ``tools`` are given and ``tool_choice`` is ``"any"``/``"require
 a function, or is ``"auto"`` (the default) and the last user message mentions a tool's name,
 the reply is a tool call (finish reason ``tool_calls``) instead of text.  Arguments are
 built from the tool's JSON schema: the first ``enum`` value or the ``default`` when there
-is one, else for strings the last capitalised word of the prompt (``"Paris"``) or
-``"levante"``, ``1`` for integers, ``1.0`` for numbers, ``true``, ``[]``, ``{}``.
+is one, else for strings the last capitalised word of the prompt that does not open it
+(``"Paris"``) or ``"levante"``, ``1`` for integers, ``1.0`` for numbers, ``true``, ``[]``, ``{}``.
 """
 
 from __future__ import annotations
@@ -260,6 +260,9 @@ def _choose_tools(
     return mentioned if last_role != "tool" else []
 
 
+_NAME_RE = re.compile(r"\b[A-Z][a-zA-Z]+\b")
+
+
 def _argument_value(name: str, schema: Any, prompt: str) -> Any:
     if not isinstance(schema, Mapping):
         return None
@@ -271,8 +274,9 @@ def _argument_value(name: str, schema: Any, prompt: str) -> Any:
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), None)
     if kind == "string":
-        capitalised = re.findall(r"\b[A-Z][a-zA-Z]+\b", prompt)
-        return capitalised[-1] if len(capitalised) > 1 else "levante"
+        # A capitalised word that does not open the prompt is most likely a name.
+        names = [m.group() for m in _NAME_RE.finditer(prompt.strip()) if m.start() > 0]
+        return names[-1] if names else "levante"
     return {"integer": 1, "number": 1.0, "boolean": True, "array": [], "object": {}}.get(str(kind))
 
 
