@@ -122,7 +122,6 @@ class SSEDecoder:
                     self._check_pending(data, [])
                 return []
             cap = self._cap
-            oversized = False
             if lf == 0 and parts[-1][-1] == 10:
                 # Its blank line was split across reads: the block ended at the pending LF.
                 block = b"".join(parts)[:-1]
@@ -140,10 +139,9 @@ class SSEDecoder:
                 block = b"".join(parts)
                 start = lf + 2
             parts.clear()
-            self._pending = 0
-            if len(block) > cap:
+            oversized = len(block) > cap
+            if oversized:
                 events = []
-                oversized = True
             elif block[:6] == b"data: " and 10 not in block:
                 events = [
                     ServerSentEvent(
@@ -164,9 +162,12 @@ class SSEDecoder:
                     self._pending = len(tail)
                     if self._pending > cap:
                         self._check_pending(tail, events)
+                else:
+                    self._pending = 0
                 if oversized:
                     raise EventTooLarge(self._max or 0, events)
                 return events
+            self._pending = 0
             end = data.rfind(b"\n\n", start)
             if end < 0:
                 self._start_pending(data[start:], events)
