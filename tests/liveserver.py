@@ -89,7 +89,8 @@ class SSEApp:
     ``delay`` seconds between writes, ``first_delay`` seconds before the first write,
     ``tail`` bytes of comment after the sentinel, ``hang=1`` to keep the body open
     afterwards, ``ping`` seconds between ``: ping`` comments while hanging.
-    ``GET /raw/{key}`` writes the chunks stored in ``bodies[key]``, one per write.
+    ``GET /raw/{key}`` writes the chunks stored in ``bodies[key]``, one per write, with
+    the extra response headers in ``headers[key]`` if any.
     """
 
     def __init__(self) -> None:
@@ -99,6 +100,7 @@ class SSEApp:
         self.open_streams = 0
         self.started = 0
         self.bodies: dict[str, list[bytes]] = {}
+        self.headers: dict[str, dict[str, str]] = {}
         self.app = Starlette(routes=[Route("/sse", self._sse), Route("/raw/{key}", self._raw)])
 
     def wait_for_streams(self, expected: int, timeout: float = 5.0) -> int:
@@ -110,7 +112,7 @@ class SSEApp:
                 return count
             time.sleep(0.005)
 
-    def _respond(self, chunks: Any) -> Any:
+    def _respond(self, chunks: Any, headers: dict[str, str] | None = None) -> Any:
         from starlette.responses import StreamingResponse
 
         async def body() -> Any:
@@ -122,16 +124,17 @@ class SSEApp:
             finally:
                 self.open_streams -= 1
 
-        return StreamingResponse(body(), media_type="text/event-stream")
+        return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
 
     async def _raw(self, request: Any) -> Any:
-        parts = self.bodies[request.path_params["key"]]
+        key = request.path_params["key"]
+        parts = self.bodies[key]
 
         async def chunks() -> Any:
             for part in parts:
                 yield part
 
-        return self._respond(chunks())
+        return self._respond(chunks(), self.headers.get(key))
 
     async def _sse(self, request: Any) -> Any:
         import anyio

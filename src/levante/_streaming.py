@@ -559,6 +559,9 @@ class EventStream(_StreamCore[T]):
                 raise self._take_error()
             if self._closed:
                 raise StopIteration
+            if self._complete:
+                self._drain()  # after a terminal event
+                raise StopIteration
             data = self._read(self._next_deadline())
             if data is None:
                 try:
@@ -657,6 +660,8 @@ class EventStream(_StreamCore[T]):
             self._closed = True
             self._t_end = time.monotonic()
             reading = self._reading
+            # Events decoded but not yet delivered are dropped with the stream.
+            self._pending = []
         try:
             if self._chunks is not None and not reading:
                 self._chunks.close()
@@ -865,6 +870,9 @@ class EventStreamAsync(_StreamCore[T]):
                 raise self._take_error()
             if self._closed:
                 raise StopAsyncIteration
+            if self._complete:
+                await self._drain()  # after a terminal event
+                raise StopAsyncIteration
             data = await self._read(self._next_deadline())
             if data is None:
                 try:
@@ -943,6 +951,8 @@ class EventStreamAsync(_StreamCore[T]):
         self._released = True
         self._closed = True
         self._t_end = time.monotonic()
+        # Events decoded but not yet delivered are dropped with the stream.
+        self._pending = []
         with anyio.CancelScope(shield=True):
             try:
                 if self._chunks is not None and not self._reading:
