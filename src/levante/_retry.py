@@ -1,0 +1,147 @@
+"""Retry policy for getting a response: which failures to retry and how long to wait.
+
+Pure functions and one dataclass, no I/O: the sync and async send paths in
+:mod:`levante.client` do the sleeping. A retry only ever covers obtaining the response
+status; once a stream has been handed to the caller nothing is retried.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeAlias
+
+import httpx2
+
+__all__ = [
+    "DEFAULT_RETRIES",
+    "RETRY_STATUS_CODES",
+    "RetryConfig",
+    "RetryPolicy",
+    "backoff_delay",
+    "parse_retry_after",
+    "resolve_retries",
+]
+
+#: Statuses worth another attempt: rate limiting and transient server trouble.
+RETRY_STATUS_CODES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class RetryConfig:
+    """How levante retries a request whose response could not be obtained.
+
+    Retried: connection errors and timeouts before a response arrived (when
+    ``retry_connection_errors``), and the statuses 429, 500, 502, 503 and 504. The wait
+    before retry ``n`` (0-based) is ``min(max_backoff, initial_backoff * multiplier**n)``
+    scaled by a random factor in ``[1 - jitter, 1]``; a ``Retry-After`` (seconds or an
+    HTTP date) or ``retry-after-ms`` header replaces it, capped at ``max_retry_after``.
+    ``max_elapsed`` (seconds, optional) stops retrying once that much time has passed
+    since the first attempt.
+
+    The client default is ``RetryConfig()``: two retries, 0.5 s then ~1 s.
+    """
+
+    max_retries: int = 2
+    initial_backoff: float = 0.5
+    max_backoff: float = 8.0
+    multiplier: float = 2.0
+    jitter: float = 0.25
+    max_retry_after: float = 60.0
+    max_elapsed: float | None = None
+    retry_connection_errors: bool = True
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError("RetryConfig.max_retries must be >= 0")
+        if self.initial_backoff < 0 or self.max_backoff < 0 or self.max_retry_after < 0:
+            raise ValueError("RetryConfig backoff values must be >= 0 seconds")
+        if not 0 <= self.jitter <= 1:
+            raise ValueError("RetryConfig.jitter must be between 0 and 1")
+
+
+DEFAULT_RETRIES = RetryConfig()
+NO_RETRIES = RetryConfig(max_retries=0)
+
+#: What a ``retries=`` argument may be: a count, a :class:`RetryConfig`, ``None`` (no
+#: retries), or the official ``mistralai`` SDK's ``utils.RetryConfig`` object.
+RetryPolicy: TypeAlias = int | RetryConfig | Any | None
+
+
+def resolve_retries(value: RetryPolicy) -> RetryConfig:
+    """Turn any accepted ``retries=`` value into a :class:`RetryConfig`."""
+    if value is None:
+        return NO_RETRIES
+    if isinstance(value, RetryConfig):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("retries must be an int, a RetryConfig or None, not a bool")
+    if isinstance(value, int):
+        return RetryConfig(max_retries=value)
+    strategy = getattr(value, "strategy", None)
+    backoff = getattr(value, "backoff", None)
+    if isinstance(strategy, str) and backoff is not None:
+        return _from_official(strategy, backoff, value)
+    raise TypeError(
+        f"retries must be an int, a levante.RetryConfig or None, not {type(value).__name__}"
+    )
+
+
+def _from_official(strategy: str, backoff: Any, value: Any) -> RetryConfig:
+    # The official SDK bounds retries by elapsed time only, in milliseconds; keep that
+    # bound and let the count be effectively unlimited within it.
+    if strategy != "backoff":
+        return NO_RETRIES
+    max_elapsed_ms = getattr(backoff, "max_elapsed_time", None)
+    return RetryConfig(
+        max_retries=1_000_000,
+        initial_backoff=float(getattr(backoff, "initial_interval", 500)) / 1000,
+        max_backoff=float(getattr(backoff, "max_interval", 60_000)) / 1000,
+        multiplier=float(getattr(backoff, "exponent", 1.5)),
+        max_elapsed=None if max_elapsed_ms is None else float(max_elapsed_ms) / 1000,
+        retry_connection_errors=bool(getattr(value, "retry_connection_errors", True)),
+    )
+
+
+def parse_retry_after(headers: httpx2.Headers, *, now: float | None = None) -> float | None:
+    """The server's requested wait in seconds, or ``None`` when absent or unreadable.
+
+    Reads ``retry-after-ms`` first (more precise), then ``Retry-After`` as seconds or an
+    HTTP date. Negative values and dates in the past mean "now" (0.0).
+    """
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms:
+        try:
+            ms = float(raw_ms)
+        except ValueError:
+            pass
+        else:
+            if ms == ms:  # NaN never equals itself
+                return max(0.0, ms / 1000)
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        current = time.time() if now is None else now
+        return max(0.0, when.timestamp() - current)
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+def backoff_delay(config: RetryConfig, retry_index: int, retry_after: float | None) -> float:
+    """Seconds to wait before retry number ``retry_index`` (0-based)."""
+    if retry_after is not None:
+        return min(retry_after, config.max_retry_after)
+    delay = min(config.max_backoff, config.initial_backoff * config.multiplier**retry_index)
+    return delay * (1.0 - config.jitter * random.random())

@@ -1,0 +1,31 @@
+"""The API resources hanging off :class:`levante.Mistral`: thin argument checks and routing."""
+
+from .agents import Agents, AgentsParams
+from .beta import Beta
+from .chat import Chat, ChatCompletionStream, ChatCompletionStreamAsync, ChatParams
+from .conversations import (
+    ConversationAppendParams,
+    ConversationRestartParams,
+    Conversations,
+    ConversationStartParams,
+)
+from .fim import Fim, FIMParams
+from .models import Models, ModelsListParams
+
+__all__ = [
+    "Agents",
+    "AgentsParams",
+    "Beta",
+    "Chat",
+    "ChatCompletionStream",
+    "ChatCompletionStreamAsync",
+    "ChatParams",
+    "ConversationAppendParams",
+    "ConversationRestartParams",
+    "ConversationStartParams",
+    "Conversations",
+    "FIMParams",
+    "Fim",
+    "Models",
+    "ModelsListParams",
+]

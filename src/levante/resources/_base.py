@@ -1,0 +1,142 @@
+"""What every resource shares: per-call options, argument checks and body building.
+
+Each endpoint declares its keyword arguments once, as a ``TypedDict`` (so mypy checks every
+call), and one builder turns those arguments into an :class:`~levante.client.APIRequest`.
+The sync and async methods are one-line wrappers over that builder: only the send differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import httpx2
+from pydantic import BaseModel
+from typing_extensions import TypedDict
+
+from .._retry import RetryPolicy
+from ..client import APIRequest, RequestOptions, _ms_to_seconds
+from ..models import request_json
+
+if TYPE_CHECKING:
+    from ..client import Mistral
+
+__all__ = ["RequestParams", "Resource", "StreamParams", "build_request", "split_params"]
+
+
+class RequestParams(TypedDict, total=False):
+    """Per-call options every method accepts (the official SDK's, plus ``timeout``).
+
+    - ``retries``: an int, a :class:`~levante.RetryConfig`, ``None`` (no retries) or the
+      official SDK's ``RetryConfig``; replaces the client's policy for this call.
+    - ``server_url``: send this call to another base URL.
+    - ``timeout_ms`` / ``timeout``: this call's timeout in milliseconds / in seconds (or
+      an ``httpx2.Timeout``); ``None`` means "the client's".
+    - ``http_headers``: extra headers, replacing levante's own on a name clash.
+    """
+
+    retries: RetryPolicy
+    server_url: str | None
+    timeout_ms: int | None
+    timeout: float | httpx2.Timeout | None
+    http_headers: Mapping[str, str] | None
+
+
+class StreamParams(RequestParams, total=False):
+    """Per-call options of streaming methods.
+
+    - ``first_event_timeout``: seconds to wait for the first event (``StreamTimeout``).
+    - ``idle_timeout``: seconds allowed between two events (``StreamTimeout``).
+    """
+
+    first_event_timeout: float | None
+    idle_timeout: float | None
+
+
+_OPTION_KEYS = frozenset(StreamParams.__optional_keys__)
+
+
+def split_params(params: Mapping[str, Any], where: str) -> tuple[RequestOptions, dict[str, Any]]:
+    """Separate per-call options from body fields; check the options' shapes."""
+    options = RequestOptions()
+    fields = {key: value for key, value in params.items() if key not in _OPTION_KEYS}
+    if "retries" in params:
+        options.retries = params["retries"]
+    server_url = params.get("server_url")
+    if server_url is not None:
+        options.server_url = server_url
+    timeout_ms = params.get("timeout_ms")
+    timeout = params.get("timeout")
+    if timeout_ms is not None and timeout is not None:
+        raise TypeError(f"{where}() takes timeout_ms or timeout, not both")
+    if timeout_ms is not None:
+        options.timeout = _ms_to_seconds(timeout_ms)
+    elif timeout is not None:
+        options.timeout = timeout
+    headers = params.get("http_headers")
+    if headers is not None:
+        if not isinstance(headers, Mapping):
+            raise TypeError(f"{where}(): http_headers must be a mapping of str to str")
+        options.http_headers = headers
+    for name in ("first_event_timeout", "idle_timeout"):
+        value = params.get(name)
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"{where}(): {name} must be a positive number of seconds")
+            setattr(options, name, float(value))
+    return options, fields
+
+
+def check_stream_flag(fields: dict[str, Any], *, streaming: bool, where: str) -> None:
+    """Accept ``stream=`` for drop-in compatibility, but only with the matching method."""
+    if "stream" not in fields:
+        return
+    flag = fields.pop("stream")
+    if flag is None or bool(flag) == streaming:
+        return
+    if streaming:
+        raise ValueError(f"{where}() always streams; call the non-streaming method instead")
+    raise ValueError(f"{where}() does not stream; call the streaming method instead")
+
+
+def build_request(
+    method: str,
+    path: str,
+    params: Mapping[str, Any],
+    request_cls: type[BaseModel] | None,
+    *,
+    where: str,
+    streaming: bool,
+    extra_fields: Mapping[str, Any] | None = None,
+    query: Mapping[str, Any] | None = None,
+) -> APIRequest:
+    """Validate ``params`` and build the :class:`APIRequest` of one call.
+
+    Body fields go through ``request_cls`` (a pydantic request model that rejects
+    unknown fields), so a misspelt or mistyped argument fails here, before any I/O.
+    """
+    options, fields = split_params(params, where)
+    check_stream_flag(fields, streaming=streaming, where=where)
+    if extra_fields:
+        fields.update(extra_fields)
+    body: bytes | None = None
+    if request_cls is not None:
+        body = request_json(request_cls(**fields))
+    elif fields:
+        raise TypeError(f"{where}() got unexpected keyword arguments: {', '.join(sorted(fields))}")
+    params_out = None
+    if query:
+        params_out = {k: str(v) for k, v in query.items() if v is not None}
+    return APIRequest(method, path, body, streaming, params_out, options)
+
+
+class Resource:
+    """Base of resources: holds the client they send through."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: Mistral) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self._client!r}>"

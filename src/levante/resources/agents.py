@@ -1,0 +1,119 @@
+"""``client.agents``: completions with a configured agent, streamed or not."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from typing_extensions import Required, Unpack
+
+from ..models import (
+    AgentsCompletionRequest,
+    AgentsCompletionStreamRequest,
+    ChatCompletionResponse,
+    Message,
+    Prediction,
+    ResponseFormat,
+    Tool,
+    ToolChoice,
+)
+from ._base import Resource, StreamParams, build_request
+from .chat import ChatCompletionStream, ChatCompletionStreamAsync, decode_completion_event
+
+__all__ = ["Agents", "AgentsParams"]
+
+AGENTS_PATH = "/v1/agents/completions"
+
+
+class AgentsParams(StreamParams, total=False):
+    """Keyword arguments of ``agents.stream`` / ``agents.complete`` (as in the official SDK).
+
+    ``agent_id`` and ``messages`` are required; the rest mirrors :class:`ChatParams`
+    without ``model``, ``temperature``, ``top_p`` and ``safe_prompt``.
+    """
+
+    messages: Required[Sequence[Message | Mapping[str, Any]]]
+    agent_id: Required[str]
+    max_tokens: int | None
+    stream: bool | None
+    stop: str | Sequence[str] | None
+    random_seed: int | None
+    metadata: Mapping[str, Any] | None
+    response_format: ResponseFormat | Mapping[str, Any] | None
+    tools: Sequence[Tool | Mapping[str, Any]] | None
+    tool_choice: ToolChoice | str | Mapping[str, Any] | None
+    presence_penalty: float | None
+    frequency_penalty: float | None
+    min_tokens: int | None
+    repetition_penalty: float | None
+    top_k: int | None
+    logprobs: bool | None
+    top_logprobs: int | None
+    prompt_logprobs: bool | None
+    top_prompt_logprobs: int | None
+    n: int | None
+    prediction: Prediction | Mapping[str, Any] | None
+    parallel_tool_calls: bool | None
+    reasoning_effort: str | None
+    prompt_mode: str | None
+    guardrails: Sequence[Mapping[str, Any]] | None
+    prompt_cache_key: str | None
+    service_tier: str | None
+
+
+class Agents(Resource):
+    """Agent completions: ``POST /v1/agents/completions``."""
+
+    __slots__ = ()
+
+    def stream(self, **params: Unpack[AgentsParams]) -> ChatCompletionStream:
+        """Stream an agent completion (a chat stream: ``text_stream``, ``final_response()``)."""
+        req = build_request(
+            "POST",
+            AGENTS_PATH,
+            params,
+            AgentsCompletionStreamRequest,
+            where="agents.stream",
+            streaming=True,
+        )
+        return self._client._stream(
+            req, ChatCompletionStream, decode_completion_event, sentinel="[DONE]"
+        )
+
+    async def stream_async(self, **params: Unpack[AgentsParams]) -> ChatCompletionStreamAsync:
+        """Async twin of :meth:`stream`."""
+        req = build_request(
+            "POST",
+            AGENTS_PATH,
+            params,
+            AgentsCompletionStreamRequest,
+            where="agents.stream_async",
+            streaming=True,
+        )
+        return await self._client._stream_async(
+            req, ChatCompletionStreamAsync, decode_completion_event, sentinel="[DONE]"
+        )
+
+    def complete(self, **params: Unpack[AgentsParams]) -> ChatCompletionResponse:
+        """Create an agent completion in one response."""
+        req = build_request(
+            "POST",
+            AGENTS_PATH,
+            params,
+            AgentsCompletionRequest,
+            where="agents.complete",
+            streaming=False,
+        )
+        return self._client._request(req, ChatCompletionResponse)
+
+    async def complete_async(self, **params: Unpack[AgentsParams]) -> ChatCompletionResponse:
+        """Async twin of :meth:`complete`."""
+        req = build_request(
+            "POST",
+            AGENTS_PATH,
+            params,
+            AgentsCompletionRequest,
+            where="agents.complete_async",
+            streaming=False,
+        )
+        return await self._client._request_async(req, ChatCompletionResponse)

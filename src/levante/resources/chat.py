@@ -1,0 +1,261 @@
+"""``client.chat``: chat completions, streamed (``stream``) or not (``complete``).
+
+The streamed methods return a :class:`ChatCompletionStream` (an
+``EventStream[CompletionEvent]`` ending at ``data: [DONE]``) that also offers
+``text_stream`` and ``final_response()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import httpx2
+from typing_extensions import Required, Unpack
+
+from .._streaming import EventStream, EventStreamAsync
+from ..accumulate import ChatCompletionAccumulator
+from ..models import (
+    ChatCompletionRequest,
+    ChatCompletionResponse,
+    ChatCompletionStreamRequest,
+    CompletionEvent,
+    Message,
+    Prediction,
+    ResponseFormat,
+    TextChunk,
+    Tool,
+    ToolChoice,
+)
+from ..sse import ServerSentEvent
+from ._base import Resource, StreamParams, build_request
+
+__all__ = ["Chat", "ChatCompletionStream", "ChatCompletionStreamAsync", "ChatParams"]
+
+CHAT_PATH = "/v1/chat/completions"
+
+
+class ChatParams(StreamParams, total=False):
+    """Keyword arguments of ``chat.stream`` / ``chat.complete`` (as in the official SDK).
+
+    ``model`` and ``messages`` are required; messages are message models
+    (``UserMessage(...)``) or plain dicts (``{"role": "user", "content": "..."}``). Every
+    other body field is omitted when not passed; passing ``None`` to a nullable field sends
+    ``null`` exactly as the official SDK does. ``stream`` is accepted for drop-in
+    compatibility and must match the method. The per-call options are those of
+    :class:`~levante.resources._base.StreamParams`.
+    """
+
+    model: Required[str]
+    messages: Required[Sequence[Message | Mapping[str, Any]]]
+    temperature: float | None
+    top_p: float | None
+    max_tokens: int | None
+    stream: bool | None
+    stop: str | Sequence[str] | None
+    random_seed: int | None
+    metadata: Mapping[str, Any] | None
+    response_format: ResponseFormat | Mapping[str, Any] | None
+    tools: Sequence[Tool | Mapping[str, Any]] | None
+    tool_choice: ToolChoice | str | Mapping[str, Any] | None
+    presence_penalty: float | None
+    frequency_penalty: float | None
+    min_tokens: int | None
+    repetition_penalty: float | None
+    top_k: int | None
+    logprobs: bool | None
+    top_logprobs: int | None
+    prompt_logprobs: bool | None
+    top_prompt_logprobs: int | None
+    n: int | None
+    prediction: Prediction | Mapping[str, Any] | None
+    parallel_tool_calls: bool | None
+    reasoning_effort: str | None
+    prompt_mode: str | None
+    guardrails: Sequence[Mapping[str, Any]] | None
+    prompt_cache_key: str | None
+    service_tier: str | None
+    safe_prompt: bool | None
+
+
+def decode_completion_event(sse: ServerSentEvent) -> CompletionEvent:
+    """Decode one ``data:`` block of a completion stream (one JSON parse)."""
+    return CompletionEvent.from_sse_data(sse.data)
+
+
+def _delta_text(event: CompletionEvent) -> str | None:
+    """The text of choice 0's delta, or ``None`` when the chunk carries no text."""
+    choices = event.data.choices
+    if not choices:
+        return None
+    content = choices[0].delta.content
+    if isinstance(content, str):
+        return content or None
+    if not content:
+        return None
+    # A list of content chunks (e.g. reasoning models): keep only the text ones.
+    text = "".join(part.text for part in content if isinstance(part, TextChunk))
+    return text or None
+
+
+def _accumulating(
+    decode: Callable[[ServerSentEvent], CompletionEvent], accumulator: ChatCompletionAccumulator
+) -> Callable[[ServerSentEvent], CompletionEvent]:
+    add = accumulator.add
+
+    def decode_and_add(sse: ServerSentEvent) -> CompletionEvent:
+        event = decode(sse)
+        add(event)
+        return event
+
+    return decode_and_add
+
+
+class ChatCompletionStream(EventStream[CompletionEvent]):
+    """A streamed chat completion: iterate it for :class:`CompletionEvent` objects.
+
+    Every decoded chunk also feeds a :class:`~levante.ChatCompletionAccumulator`, so
+    :meth:`final_response` can rebuild the whole answer whichever way the stream was read.
+    """
+
+    def __init__(
+        self,
+        response: httpx2.Response,
+        decode: Callable[[ServerSentEvent], CompletionEvent],
+        **kwargs: Any,
+    ) -> None:
+        self.accumulator = ChatCompletionAccumulator()
+        super().__init__(response, _accumulating(decode, self.accumulator), **kwargs)
+
+    @property
+    def text_stream(self) -> Iterator[str]:
+        """The content strings of choice 0 as they arrive (empty deltas skipped)."""
+        return _TextIterator(self)
+
+    def final_response(self) -> ChatCompletionResponse:
+        """Read the rest of the stream and return the accumulated response."""
+        for _ in self:
+            pass
+        return self.accumulator.snapshot()
+
+
+class ChatCompletionStreamAsync(EventStreamAsync[CompletionEvent]):
+    """Async twin of :class:`ChatCompletionStream`."""
+
+    def __init__(
+        self,
+        response: httpx2.Response,
+        decode: Callable[[ServerSentEvent], CompletionEvent],
+        **kwargs: Any,
+    ) -> None:
+        self.accumulator = ChatCompletionAccumulator()
+        super().__init__(response, _accumulating(decode, self.accumulator), **kwargs)
+
+    @property
+    def text_stream(self) -> AsyncIterator[str]:
+        """The content strings of choice 0 as they arrive (``async for``)."""
+        return _AsyncTextIterator(self)
+
+    async def final_response(self) -> ChatCompletionResponse:
+        """Read the rest of the stream and return the accumulated response."""
+        async for _ in self:
+            pass
+        return self.accumulator.snapshot()
+
+
+class _TextIterator(Iterator[str]):
+    # A class rather than a generator: nothing to finalize when the caller breaks out.
+    __slots__ = ("_events",)
+
+    def __init__(self, stream: EventStream[CompletionEvent]) -> None:
+        self._events = iter(stream)
+
+    def __iter__(self) -> _TextIterator:
+        return self
+
+    def __next__(self) -> str:
+        while True:
+            text = _delta_text(next(self._events))
+            if text is not None:
+                return text
+
+
+class _AsyncTextIterator(AsyncIterator[str]):
+    __slots__ = ("_events",)
+
+    def __init__(self, stream: EventStreamAsync[CompletionEvent]) -> None:
+        self._events = stream.__aiter__()
+
+    def __aiter__(self) -> _AsyncTextIterator:
+        return self
+
+    async def __anext__(self) -> str:
+        while True:
+            text = _delta_text(await self._events.__anext__())
+            if text is not None:
+                return text
+
+
+class Chat(Resource):
+    """Chat completions: ``POST /v1/chat/completions``."""
+
+    __slots__ = ()
+
+    def stream(self, **params: Unpack[ChatParams]) -> ChatCompletionStream:
+        """Stream a chat completion; see :class:`ChatParams` for the arguments.
+
+        Use it as a context manager so the connection is released however you leave::
+
+            with client.chat.stream(model="mistral-small-latest", messages=[...]) as stream:
+                for chunk in stream:
+                    print(chunk.data.choices[0].delta.content, end="")
+        """
+        req = build_request(
+            "POST",
+            CHAT_PATH,
+            params,
+            ChatCompletionStreamRequest,
+            where="chat.stream",
+            streaming=True,
+        )
+        return self._client._stream(
+            req, ChatCompletionStream, decode_completion_event, sentinel="[DONE]"
+        )
+
+    async def stream_async(self, **params: Unpack[ChatParams]) -> ChatCompletionStreamAsync:
+        """Async twin of :meth:`stream` (``async with await client.chat.stream_async(...)``)."""
+        req = build_request(
+            "POST",
+            CHAT_PATH,
+            params,
+            ChatCompletionStreamRequest,
+            where="chat.stream_async",
+            streaming=True,
+        )
+        return await self._client._stream_async(
+            req, ChatCompletionStreamAsync, decode_completion_event, sentinel="[DONE]"
+        )
+
+    def complete(self, **params: Unpack[ChatParams]) -> ChatCompletionResponse:
+        """Create a chat completion in one response; see :class:`ChatParams`."""
+        req = build_request(
+            "POST",
+            CHAT_PATH,
+            params,
+            ChatCompletionRequest,
+            where="chat.complete",
+            streaming=False,
+        )
+        return self._client._request(req, ChatCompletionResponse)
+
+    async def complete_async(self, **params: Unpack[ChatParams]) -> ChatCompletionResponse:
+        """Async twin of :meth:`complete`."""
+        req = build_request(
+            "POST",
+            CHAT_PATH,
+            params,
+            ChatCompletionRequest,
+            where="chat.complete_async",
+            streaming=False,
+        )
+        return await self._client._request_async(req, ChatCompletionResponse)
