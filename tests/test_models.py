@@ -910,3 +910,22 @@ def test_all_is_sorted_and_complete() -> None:
         and getattr(value, "__module__", "").startswith("levante.models")
     }
     assert public <= set(models.__all__)
+
+
+def test_conversation_events_validated_from_dicts_use_the_data_type() -> None:
+    typed = ConversationEvents.model_validate(
+        {
+            "event": "message.output.delta",
+            "data": {"type": "message.output.delta", "id": "m", "content": "x"},
+        }
+    )
+    assert isinstance(typed.data, MessageOutputEvent)
+    unknown = ConversationEvents(event="later", data={"type": "later", "n": 1})  # type: ignore[arg-type]
+    assert isinstance(unknown.data, UnknownConversationEventData)
+    assert unknown.data.model_extra == {"n": 1}
+
+
+def test_response_models_follow_the_wire_rule_too() -> None:
+    # explicit None on a nullable field is sent, an unset one is not
+    assert DeltaMessage(content=None).model_dump(by_alias=True) == {"content": None}
+    assert DeltaMessage(role="assistant").model_dump(by_alias=True) == {"role": "assistant"}

@@ -438,21 +438,6 @@ class UnknownConversationEventData(MistralModel):
         return self._raw
 
 
-ConversationEventsData = (
-    ResponseStartedEvent
-    | MessageOutputEvent
-    | ToolExecutionStartedEvent
-    | ToolExecutionDeltaEvent
-    | ToolExecutionDoneEvent
-    | FunctionCallEvent
-    | AgentHandoffStartedEvent
-    | AgentHandoffDoneEvent
-    | ResponseDoneEvent
-    | ResponseErrorEvent
-    | UnknownConversationEventData
-)
-"""The data of a conversation stream event, one class per SSE event type."""
-
 _EVENT_DATA_MODELS: dict[str, type[MistralModel]] = {
     "conversation.response.started": ResponseStartedEvent,
     "message.output.delta": MessageOutputEvent,
@@ -465,6 +450,32 @@ _EVENT_DATA_MODELS: dict[str, type[MistralModel]] = {
     "conversation.response.done": ResponseDoneEvent,
     "conversation.response.error": ResponseErrorEvent,
 }
+
+
+def _event_data_tag(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return kind if isinstance(kind, str) and kind in _EVENT_DATA_MODELS else "unknown"
+
+
+ConversationEventsData = Annotated[
+    Annotated[ResponseStartedEvent, Tag("conversation.response.started")]
+    | Annotated[MessageOutputEvent, Tag("message.output.delta")]
+    | Annotated[ToolExecutionStartedEvent, Tag("tool.execution.started")]
+    | Annotated[ToolExecutionDeltaEvent, Tag("tool.execution.delta")]
+    | Annotated[ToolExecutionDoneEvent, Tag("tool.execution.done")]
+    | Annotated[FunctionCallEvent, Tag("function.call.delta")]
+    | Annotated[AgentHandoffStartedEvent, Tag("agent.handoff.started")]
+    | Annotated[AgentHandoffDoneEvent, Tag("agent.handoff.done")]
+    | Annotated[ResponseDoneEvent, Tag("conversation.response.done")]
+    | Annotated[ResponseErrorEvent, Tag("conversation.response.error")]
+    | Annotated[UnknownConversationEventData, Tag("unknown")],
+    Discriminator(_event_data_tag),
+]
+"""The data of a conversation stream event, one class per event type.
+
+:func:`decode_conversation_event` picks the class from the SSE event type; validating a
+:class:`ConversationEvents` from a dict picks it from the data's ``type`` field.
+"""
 
 
 class ConversationEvents(MistralModel):
