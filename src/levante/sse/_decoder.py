@@ -125,56 +125,55 @@ class SSEDecoder:
             if lf == 0 and parts[-1][-1] == 10:
                 # Its blank line was split across reads: the block ended at the pending LF.
                 block = b"".join(parts)[:-1]
-                start = 1
+                tail = data[1:]
             else:
-                if data[lf + 1 : lf + 2] != b"\n":
-                    lf = data.find(b"\n\n", lf + 1)
-                    if lf < 0:
-                        parts.append(data)
-                        self._pending += len(data)
-                        if self._pending > cap:
-                            self._check_pending(data, [])
-                        return []
-                parts.append(data[:lf])
-                block = b"".join(parts)
-                start = lf + 2
-            parts.clear()
-            oversized = len(block) > cap
-            if oversized:
-                events = []
-            elif block[:6] == b"data: " and 10 not in block:
-                events = [
-                    ServerSentEvent(
-                        "message",
-                        block[6:].decode("utf-8", "replace"),
-                        self._last_event_id,
-                        self._retry,
-                    )
-                ]
-            else:
-                events = []
-                self._block(block.decode("utf-8", "replace"), events)
-            tail = data[start:]
-            if 10 not in tail:
-                # The rest opens the next block and holds no line end (nor a leading LF).
-                if tail:
-                    parts.append(tail)
-                    self._pending = len(tail)
+                head, blank, tail = data.partition(b"\n\n")
+                if not blank:
+                    parts.append(data)
+                    self._pending += len(data)
                     if self._pending > cap:
-                        self._check_pending(tail, events)
+                        self._check_pending(data, [])
+                    return []
+                parts.append(head)
+                block = b"".join(parts)
+            if len(block) <= cap:
+                oversized = False
+                if block[:6] == b"data: " and 10 not in block:
+                    events = [
+                        ServerSentEvent(
+                            "message",
+                            block[6:].decode("utf-8", "replace"),
+                            self._last_event_id,
+                            self._retry,
+                        )
+                    ]
                 else:
-                    self._pending = 0
-                if oversized:
-                    raise EventTooLarge(self._max or 0, events)
-                return events
+                    events = []
+                    self._block(block.decode("utf-8", "replace"), events)
+                if 10 not in tail:
+                    # The rest opens the next block and holds no line end (nor a leading LF).
+                    if tail:
+                        self._parts = [tail]
+                        self._pending = size = len(tail)
+                        if size > cap:
+                            self._check_pending(tail, events)
+                    else:
+                        parts.clear()
+                        self._pending = 0
+                    return events
+            else:
+                oversized = True
+                events = []
+            parts.clear()
             self._pending = 0
-            end = data.rfind(b"\n\n", start)
+            end = tail.rfind(b"\n\n")
             if end < 0:
-                self._start_pending(data[start:], events)
+                self._start_pending(tail, events)
                 if oversized:
                     raise EventTooLarge(self._max or 0, events)
                 return events
-            complete = data[start:end]
+            data = tail
+            complete = data[:end]
         else:
             cap = self._cap
             oversized = False
@@ -266,10 +265,9 @@ class SSEDecoder:
 
     def _start_pending(self, tail: bytes, events: list[ServerSentEvent]) -> None:
         # Blank lines opening a block dispatch nothing; dropping them keeps the size exact.
-        if tail[0] == 10:
-            tail = tail.lstrip(b"\n")
-            if not tail:
-                return
+        tail = tail.lstrip(b"\n")
+        if not tail:
+            return
         self._parts.append(tail)
         self._pending = len(tail)
         if self._pending > self._cap:
