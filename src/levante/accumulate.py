@@ -95,21 +95,18 @@ class _ChoiceState:
         self.logprobs: list[ChatCompletionResponseTokenLogprobs] | None = None
 
     def add(self, choice: CompletionResponseStreamChoice) -> None:
+        # on every chunk of every chat stream: keep the common path (a text delta) short
         delta = choice.delta
-        if delta.role is not None and self.role is None:
-            self.role = delta.role
         content = delta.content
         if isinstance(content, str):
             if content:
-                self._add_text(content)
+                self.texts.append(content)
+                if self.parts is not None:
+                    self.parts.append(content)
         elif content is not None:
-            for chunk in content:
-                if isinstance(chunk, TextChunk):
-                    self._add_text(chunk.text)
-                else:
-                    if self.parts is None:
-                        self.parts = [self.text()] if self.texts else []
-                    self.parts.append(chunk)
+            self._add_chunks(content)
+        if self.role is None and delta.role is not None:
+            self.role = delta.role
         if delta.tool_calls:
             self._merge_tool_calls(delta.tool_calls)
         if choice.finish_reason is not None:
@@ -118,6 +115,15 @@ class _ChoiceState:
             if self.logprobs is None:
                 self.logprobs = []
             self.logprobs.extend(choice.logprobs.content)
+
+    def _add_chunks(self, chunks: list[ContentChunk]) -> None:
+        for chunk in chunks:
+            if isinstance(chunk, TextChunk):
+                self._add_text(chunk.text)
+            else:
+                if self.parts is None:
+                    self.parts = [self.text()] if self.texts else []
+                self.parts.append(chunk)
 
     def _add_text(self, text: str) -> None:
         self.texts.append(text)
