@@ -292,3 +292,14 @@ def test_a_fault_past_the_end_never_fires(server: EmbeddedServer, client: httpx2
     events, _, error = stream(client, "disconnect-after=50")
     assert error is None and events[-1].data == "[DONE]"
     assert server.fetch_stats() == {"open": 0, "completed": 1, "aborted": 0}
+
+
+def test_server_wide_faults_apply_when_the_header_is_absent() -> None:
+    with EmbeddedServer(faults="error-after=1") as srv, httpx2.Client(base_url=srv.url) as c:
+        events, _, _ = stream(c, "", None)  # an empty header: no fault for this request
+        assert events[-1].data == "[DONE]"
+        response = c.post("/v1/chat/completions", json=BODY)
+        decoded = SSEDecoder().feed(response.content)
+        assert [e.event for e in decoded] == ["message", "error"]
+    with pytest.raises(FaultError):
+        EmbeddedServer(faults="explode")

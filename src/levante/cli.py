@@ -32,7 +32,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -195,41 +195,46 @@ def _stream_reply(
 ) -> _Turn:
     """Stream one reply to stdout; the stream is closed however this returns or raises."""
     turn = _Turn()
+    try:
+        with client.chat.stream(**_chat_params(args, messages)) as stream:
+            _print_events(stream, args, turn)
+    finally:
+        # Whatever ended the reply, the next output (prompt, error) starts on a fresh line.
+        if not args.json and turn.text and not turn.text[-1].endswith("\n"):
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+    return turn
+
+
+def _print_events(stream: Iterable[CompletionEvent], args: argparse.Namespace, turn: _Turn) -> None:
     out = sys.stdout
-    with client.chat.stream(**_chat_params(args, messages)) as stream:
-        for event in stream:
-            chunk = event.data
-            if chunk.usage is not None:
-                turn.usage = chunk.usage
-            if not chunk.choices:
-                if args.json:
-                    out.write(_event_json(event) + "\n")
-                    out.flush()
-                continue
+    for event in stream:
+        chunk = event.data
+        if chunk.usage is not None:
+            turn.usage = chunk.usage
+        text = ""
+        if chunk.choices:
             choice = chunk.choices[0]
             if choice.finish_reason is not None:
                 turn.finish_reason = str(choice.finish_reason)
             content = choice.delta.content
-            text = content if isinstance(content, str) else ""
-            if isinstance(content, list):
+            if isinstance(content, str):
+                text = content
+            elif content:  # content chunks (e.g. a reasoning model): keep the text parts
                 text = "".join(getattr(part, "text", "") or "" for part in content)
-            if text:
-                now = time.monotonic()
-                if turn.first_token is None:
-                    turn.first_token = now
-                turn.last_token = now
-                turn.tokens += 1
-                turn.text.append(text)
-            if args.json:
-                out.write(_event_json(event) + "\n")
-                out.flush()
-            elif text:
-                out.write(text)
-                out.flush()
-    if not args.json and turn.text and not turn.text[-1].endswith("\n"):
-        out.write("\n")
-        out.flush()
-    return turn
+        if text:
+            turn.last_token = time.monotonic()
+            if turn.first_token is None:
+                turn.first_token = turn.last_token
+            turn.tokens += 1
+            turn.text.append(text)
+        if args.json:
+            out.write(_event_json(event) + "\n")
+        elif text:
+            out.write(text)
+        else:
+            continue
+        out.flush()  # each token shows as soon as it arrives
 
 
 def _reply_and_report(
@@ -242,9 +247,7 @@ def _reply_and_report(
 
 
 def _interrupted_reply() -> None:
-    # The stream was closed by the `with` block; leave the terminal on a fresh line.
-    sys.stdout.write("\n")
-    sys.stdout.flush()
+    # The `with` block has closed the stream, and _stream_reply ended the line.
     _say("reply interrupted")
 
 
@@ -319,18 +322,23 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     try:
-        from .devserver import serve
+        from .devserver import FaultError, parse_faults, serve
     except ImportError as exc:
         raise _Fail(
             f"levante serve needs the server extra (pip install 'levante[server]'): {exc}",
             EXIT_USAGE,
         ) from None
+    try:
+        parse_faults(args.fault)
+    except FaultError as exc:
+        raise _Fail(f"--fault: {exc}", EXIT_USAGE) from None
     serve(
         host=args.host,
         port=args.port,
         api_key=args.api_key,
         tokens_per_second=args.tokens_per_second,
         ttft=args.ttft,
+        faults=args.fault,
     )
     return EXIT_OK
 
@@ -511,6 +519,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--api-key", help="require this key (Authorization: Bearer ...)")
     serve.add_argument("--tokens-per-second", type=_non_negative_float, default=None)
     serve.add_argument("--ttft", type=_non_negative_float, default=0.0, help="seconds")
+    serve.add_argument(
+        "--fault", help="an X-Levante-Fault value for requests that do not send the header"
+    )
 
     models = commands.add_parser("models", help="list model ids")
     models.add_argument("--json", action="store_true", help="print the whole model list as JSON")

@@ -23,7 +23,8 @@ unknown conversation, path or entry, 422 (with a ``detail`` list) for a malforme
 
 Timing: ``ttft`` seconds before the first event and ``tokens_per_second`` between events
 (``None``: as fast as possible), server-wide or per request with the ``X-Levante-TTFT`` and
-``X-Levante-Tokens-Per-Second`` headers.  Faults: see :mod:`levante.devserver.faults`.
+``X-Levante-Tokens-Per-Second`` headers.  Faults: see :mod:`levante.devserver.faults`;
+per request with ``X-Levante-Fault``, or server-wide with ``create_app(faults=...)``.
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ class _Conversation:
 class _State:
     api_key: str | None
     timing: _Timing
+    faults: str | None = None
     stats: StreamStats = field(default_factory=StreamStats)
     conversations: dict[str, _Conversation] = field(default_factory=dict)
     fault_hits: dict[str, int] = field(default_factory=dict)
@@ -216,7 +218,7 @@ async def _begin(request: Request, *, needs_body: bool = True) -> _Context:
     key = state.api_key
     if key is not None and request.headers.get("authorization") != f"Bearer {key}":
         raise _Reject(401, "Unauthorized: missing or invalid API key", "unauthorized")
-    header = request.headers.get(FAULT_HEADER)
+    header = request.headers.get(FAULT_HEADER, state.faults)
     try:
         faults = parse_faults(header)
     except FaultError as exc:
@@ -730,14 +732,18 @@ def create_app(
     api_key: str | None = None,
     tokens_per_second: float | None = None,
     ttft: float = 0.0,
+    faults: str | None = None,
 ) -> Starlette:
     """Build the dev server app.
 
     ``api_key``: when set, every ``/v1`` request must send ``Authorization: Bearer <key>``
     (else 401).  ``tokens_per_second``: the pace of streamed events (``None``: no pause).
     ``ttft``: seconds before the first event.  Requests may override both with the
-    ``X-Levante-Tokens-Per-Second`` and ``X-Levante-TTFT`` headers.
+    ``X-Levante-Tokens-Per-Second`` and ``X-Levante-TTFT`` headers.  ``faults``: an
+    ``X-Levante-Fault`` value applied to every request that does not send the header (for
+    clients that cannot set headers); a malformed value raises :class:`FaultError`.
     """
+    parse_faults(faults)
     if tokens_per_second is not None and not tokens_per_second > 0:
         raise ValueError("tokens_per_second must be > 0 (or None for no pacing)")
     if not ttft >= 0:
@@ -768,5 +774,7 @@ def create_app(
         routes=routes,
         exception_handlers={_Reject: _on_reject, HTTPException: _on_http_error},
     )
-    app.state.levante = _State(api_key=api_key, timing=_Timing(ttft, tokens_per_second))
+    app.state.levante = _State(
+        api_key=api_key, timing=_Timing(ttft, tokens_per_second), faults=faults
+    )
     return app

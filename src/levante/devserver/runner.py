@@ -27,9 +27,13 @@ def serve(
     api_key: str | None = None,
     tokens_per_second: float | None = None,
     ttft: float = 0.0,
+    faults: str | None = None,
 ) -> None:
-    """Serve the dev server until interrupted (Ctrl-C); blocks the calling thread."""
-    app = create_app(api_key=api_key, tokens_per_second=tokens_per_second, ttft=ttft)
+    """Serve the dev server until interrupted (Ctrl-C); blocks the calling thread.
+
+    The options are those of :func:`levante.devserver.create_app`.
+    """
+    app = create_app(api_key=api_key, tokens_per_second=tokens_per_second, ttft=ttft, faults=faults)
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off")
     uvicorn.Server(config).run()
 

@@ -1,0 +1,261 @@
+"""The ``levante`` command end to end, in subprocesses, against real dev servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from levante.cli import build_parser, percentile
+from levante.devserver import EmbeddedServer
+
+TIMEOUT = 30
+
+
+def env() -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MISTRAL_")}
+    clean["PYTHONUNBUFFERED"] = "1"
+    return clean
+
+
+def levante(
+    *args: str, timeout: float = TIMEOUT, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "levante.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env(),
+        **kwargs,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, text: str) -> None:
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("levante: ")
+    assert text in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[EmbeddedServer]:
+    with EmbeddedServer() as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def keyed_server() -> Iterator[EmbeddedServer]:
+    with EmbeddedServer(api_key="right-key") as srv:
+        yield srv
+
+
+def test_one_shot_streams_from_the_embedded_server() -> None:
+    result = levante("chat", "Tell me about the levante wind")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("The levante is an easterly wind")
+    assert result.stdout.endswith("nerves.\n")
+    notice, stats = result.stderr.strip().splitlines()
+    assert notice.startswith(
+        "levante: no MISTRAL_API_KEY: using the built-in dev server at http://127.0.0.1:"
+    )
+    assert "first token" in stats and "tokens/s" in stats and "finish stop" in stats
+    assert "completion = " in stats
+
+
+def test_one_shot_against_a_server_url(server: EmbeddedServer) -> None:
+    result = levante(
+        "chat", "--server-url", server.url, "--model", "levante-echo", "--quiet", "one  two three"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "one  two three\n"
+    assert result.stderr == ""
+
+
+def test_json_lines_are_the_raw_chunks(server: EmbeddedServer) -> None:
+    result = levante(
+        "chat", "--server-url", server.url, "-m", "levante-long", "--max-tokens", "5", "--json", "x"
+    )
+    assert result.returncode == 0, result.stderr
+    chunks = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(chunks) == 6
+    assert all(chunk["object"] == "chat.completion.chunk" for chunk in chunks)
+    assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+    assert chunks[-1]["choices"][0]["finish_reason"] == "length"
+    assert chunks[-1]["usage"]["completion_tokens"] == 5
+    assert "finish length" in result.stderr
+
+
+def test_system_temperature_and_max_tokens_are_sent(server: EmbeddedServer) -> None:
+    result = levante(
+        "chat", "--server-url", server.url, "-m", "levante-echo", "--system", "be terse",
+        "--temperature", "0.2", "--max-tokens", "2", "a b c d",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "a b \n"
+    # the system message counts in the prompt: 2 messages, 2 + 4 tokens
+    assert "usage 8 prompt + 2 completion" in result.stderr
+
+
+def test_bad_key_is_a_one_line_authentication_error(keyed_server: EmbeddedServer) -> None:
+    result = levante("chat", "--server-url", keyed_server.url, "--api-key", "wrong", "hi")
+    assert_one_line_error(result, 1, "levante: authentication failed (401): Unauthorized")
+    assert "wrong" not in result.stderr
+
+
+def test_key_from_the_environment(keyed_server: EmbeddedServer) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "levante.cli", "models", "--server-url", keyed_server.url],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env={**env(), "MISTRAL_API_KEY": "right-key"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "levante-echo" in result.stdout.split()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_unreachable_server_exits_3() -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    result = levante("chat", "--server-url", url, "--retries", "0", "hi")
+    assert_one_line_error(result, 3, "connection failed")
+    models = levante("models", "--server-url", url, "--retries", "0")
+    assert_one_line_error(models, 3, "connection failed")
+
+
+def test_unknown_model_is_a_one_line_error(server: EmbeddedServer) -> None:
+    result = levante("chat", "--server-url", server.url, "--model", "gpt-nine", "hi")
+    assert_one_line_error(result, 1, "unknown model (400): Invalid model: gpt-nine")
+
+
+def test_error_inside_the_stream_exits_1() -> None:
+    with EmbeddedServer(faults="error-after=2") as srv:
+        result = levante("chat", "--server-url", srv.url, "-m", "levante-echo", "a b c d e")
+    assert result.returncode == 1
+    assert result.stdout == "a b \n"
+    assert "Traceback" not in result.stderr
+    assert (
+        result.stderr.strip().splitlines()[-1].startswith("levante: stream failed (StreamAPIError)")
+    )
+
+
+def test_max_tokens_must_be_positive() -> None:
+    result = levante("chat", "--max-tokens", "0", "x")
+    assert result.returncode == 2
+    assert "must be > 0" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["chat", "--temperature", "hot", "x"], ["bench", "--concurrency", "0"], ["nope"], []],
+)
+def test_usage_errors_exit_2(args: list[str]) -> None:
+    result = levante(*args)
+    assert result.returncode == 2
+    assert "usage: levante" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_models_lists_ids_and_json(server: EmbeddedServer) -> None:
+    result = levante("models", "--server-url", server.url)
+    assert result.returncode == 0
+    ids = result.stdout.split("\n")
+    assert ids[:3] == ["levante-echo", "levante-long", "levante-chat"]
+    assert "mistral-small-latest" in ids
+    as_json = levante("models", "--server-url", server.url, "--json")
+    listing = json.loads(as_json.stdout)
+    assert [card["id"] for card in listing["data"]] == [i for i in ids if i]
+
+
+def test_piped_stdin_chat_keeps_the_history(server: EmbeddedServer) -> None:
+    result = levante(
+        "chat", "--server-url", server.url, "-m", "levante-echo",
+        input="hello\n\nsecond line\n/exit\nnever sent\n",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "hello\nsecond line\n"
+    usage = [line for line in result.stderr.splitlines() if "usage" in line]
+    # turn 1: [user hello] = 2 tokens; turn 2: hello + hello + "second line" = 2 + 2 + 3
+    assert "usage 2 prompt" in usage[0]
+    assert "usage 7 prompt" in usage[1]
+
+
+def test_interrupting_a_one_shot_reply_exits_130_and_closes_the_stream() -> None:
+    with EmbeddedServer(tokens_per_second=20) as srv:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "levante.cli", "chat", "--server-url", srv.url,
+             "-m", "levante-long", "--max-tokens", "500", "go"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(),
+        )  # fmt: skip
+        try:
+            assert process.stdout is not None
+            first = process.stdout.read(10)  # blocks until the reply is streaming
+            assert first
+            process.send_signal(signal.SIGINT)
+            _, err = process.communicate(timeout=TIMEOUT)
+        finally:
+            process.kill()
+            process.wait()
+        assert process.returncode == 130
+        assert b"Traceback" not in err
+        assert b"reply interrupted" in err
+        deadline = time.monotonic() + 5
+        while srv.stats()["open"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert srv.stats() == {"open": 0, "completed": 0, "aborted": 1}
+
+
+def test_bench_on_the_embedded_server() -> None:
+    result = levante("bench", "--requests", "12", "--concurrency", "4", "--max-tokens", "20")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["p50", "p90", "p99"]
+    assert lines[1].startswith("ttft (ms)") and lines[2].startswith("tokens/s")
+    assert all(float(cell) > 0 for line in lines[1:3] for cell in line.split()[-3:])
+    assert "requests 12/12 ok, errors 0" in lines[3]
+
+
+def test_bench_counts_errors(keyed_server: EmbeddedServer) -> None:
+    result = levante(
+        "bench", "--server-url", keyed_server.url, "--api-key", "bad", "-n", "3", "-c", "2",
+        "--retries", "0",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "errors 3" in result.stdout
+    assert "authentication failed (401)" in result.stderr
+
+
+def test_percentile() -> None:
+    assert percentile([3.0, 1.0, 2.0], 50) == 2.0
+    assert percentile([1.0, 2.0], 50) == 1.5
+    assert percentile([5.0], 99) == 5.0
+    assert percentile([0.0, 10.0], 90) == pytest.approx(9.0)
+    assert percentile([], 50) != percentile([], 50)  # NaN
+
+
+def test_parser_defaults() -> None:
+    args = build_parser().parse_args(["chat"])
+    assert args.prompt is None and args.model == "mistral-small-latest" and args.retries == 2
+    serve = build_parser().parse_args(["serve", "--port", "0", "--ttft", "0.5"])
+    assert (serve.host, serve.port, serve.ttft, serve.tokens_per_second) == (
+        "127.0.0.1",
+        0,
+        0.5,
+        None,
+    )
