@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 import levante.models as models
@@ -929,3 +931,67 @@ def test_response_models_follow_the_wire_rule_too() -> None:
     # explicit None on a nullable field is sent, an unset one is not
     assert DeltaMessage(content=None).model_dump(by_alias=True) == {"content": None}
     assert DeltaMessage(role="assistant").model_dump(by_alias=True) == {"role": "assistant"}
+
+
+_json_scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=8)
+_extras = st.dictionaries(
+    st.text("xyz_", min_size=1, max_size=6).map(lambda k: f"x_{k}"), _json_scalars, max_size=2
+)
+
+
+@st.composite
+def _chunks(draw: st.DrawFn) -> dict[str, Any]:
+    choices = []
+    for index in range(draw(st.integers(0, 2))):
+        delta: dict[str, Any] = draw(_extras)
+        if draw(st.booleans()):
+            delta["content"] = draw(st.text(max_size=20))
+        if draw(st.booleans()):
+            delta["role"] = draw(st.sampled_from(["assistant", "a_new_role"]))
+        if draw(st.booleans()):
+            delta["tool_calls"] = [
+                {
+                    "id": draw(st.text(min_size=1, max_size=5)),
+                    "index": i,
+                    "function": {
+                        "name": draw(st.text(max_size=5)),
+                        "arguments": draw(st.text(max_size=10)),
+                    },
+                }
+                for i in range(draw(st.integers(1, 2)))
+            ]
+        finish = draw(
+            st.none() | st.sampled_from(["stop", "length", "tool_calls", "brand_new_reason"])
+        )
+        choices.append({"index": index, "delta": delta, "finish_reason": finish, **draw(_extras)})
+    chunk: dict[str, Any] = {
+        "id": draw(st.text(max_size=10)),
+        "model": draw(st.text(max_size=10)),
+        "choices": choices,
+    }
+    if draw(st.booleans()):
+        chunk["usage"] = {"prompt_tokens": draw(st.integers(0, 10**6)), **draw(_extras)}
+    return {**chunk, **draw(_extras)}
+
+
+@settings(max_examples=150, deadline=None)
+@given(_chunks())
+def test_random_chunks_decode_exactly_and_agree_with_the_official_sdk(
+    chunk: dict[str, Any],
+) -> None:
+    from mistralai.client.models import CompletionChunk as SDKChunk
+    from mistralai.client.types.basemodel import Unset
+
+    data = json.dumps(chunk, ensure_ascii=False)
+    ours = CompletionEvent.from_sse_data(data).data
+    # nothing lost, nothing invented: the fields that were sent dump back as they came
+    assert json.loads(ours.model_dump_json(by_alias=True, exclude_unset=True)) == chunk
+    sdk = SDKChunk.model_validate_json(data)
+    for mine, theirs in zip(ours.choices, sdk.choices, strict=True):
+        # the SDK's "not sent" is an Unset sentinel; levante's is None
+        sent = None if isinstance(theirs.delta.content, Unset) else theirs.delta.content
+        assert mine.delta.content == sent
+        assert mine.finish_reason == theirs.finish_reason
+        assert [
+            (c.id, c.function.name, c.function.arguments) for c in mine.delta.tool_calls or []
+        ] == [(c.id, c.function.name, c.function.arguments) for c in theirs.delta.tool_calls or []]
