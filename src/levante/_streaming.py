@@ -29,6 +29,7 @@ Design rules (keep them when changing this module):
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import itertools
 import json
@@ -39,7 +40,7 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import AsyncGenerator, Callable, Collection, Generator
+from collections.abc import AsyncGenerator, Callable, Collection, Coroutine, Generator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, TypeVar, cast
@@ -719,6 +720,29 @@ class EventStream(_StreamCore[T]):
 # -- async --------------------------------------------------------------------------------
 
 
+async def _uncancellable(cleanup: Coroutine[Any, Any, None]) -> None:
+    """Run ``cleanup`` to completion even if the caller is cancelled, then re-raise that.
+
+    An anyio shield holds off anyio and trio cancel scopes, but on asyncio a plain
+    ``Task.cancel()`` (``asyncio.timeout``, ``wait_for``) still lands on the next await and
+    would cut the release of the connection in half. So on asyncio the cleanup runs as its
+    own task, which a cancellation of this one cannot interrupt.
+    """
+    if anyio.get_cancelled_exc_class() is not asyncio.CancelledError:
+        await cleanup
+        return
+    task = asyncio.ensure_future(cleanup)
+    cancelled: asyncio.CancelledError | None = None
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError as exc:  # noqa: PERF203 - a few turns at most
+            cancelled = exc
+    if cancelled is not None:
+        raise cancelled
+    task.result()
+
+
 async def _aclose_quietly(chunks: AsyncGenerator[bytes] | None, response: httpx2.Response) -> None:
     with anyio.CancelScope(shield=True):
         try:
@@ -953,18 +977,22 @@ class EventStreamAsync(_StreamCore[T]):
         self._t_end = time.monotonic()
         # Events decoded but not yet delivered are dropped with the stream.
         self._pending = []
-        with anyio.CancelScope(shield=True):
-            try:
-                if self._chunks is not None and not self._reading:
-                    await self._chunks.aclose()
-                await self._response.aclose()
-            except (httpx2.HTTPError, OSError):
-                pass  # closing is best effort: the connection is dropped either way
-            finally:
-                self._release_finished = True
-                event = self._released_event
-                if event is not None:
-                    event.set()
+        try:
+            with anyio.CancelScope(shield=True):
+                await _uncancellable(self._close_response(self._chunks, self._reading))
+        finally:
+            self._release_finished = True
+            event = self._released_event
+            if event is not None:
+                event.set()
+
+    async def _close_response(self, chunks: AsyncGenerator[bytes] | None, reading: bool) -> None:
+        try:
+            if chunks is not None and not reading:
+                await chunks.aclose()
+            await self._response.aclose()
+        except (httpx2.HTTPError, OSError):
+            pass  # closing is best effort: the connection is dropped either way
 
     async def aclose(self) -> None:
         """Release the connection now. Idempotent; safe from any task at any time.
