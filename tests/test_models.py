@@ -995,3 +995,23 @@ def test_random_chunks_decode_exactly_and_agree_with_the_official_sdk(
         assert [
             (c.id, c.function.name, c.function.arguments) for c in mine.delta.tool_calls or []
         ] == [(c.id, c.function.name, c.function.arguments) for c in theirs.delta.tool_calls or []]
+
+
+def test_wire_rule_tables_match_the_field_declarations() -> None:
+    # the nullable table is computed when a class is created; a forward reference resolved
+    # later (model_rebuild) must not leave it stale
+    from levante.models import MistralModel, Nullable
+
+    nullable_marker = Nullable.__metadata__[0]  # type: ignore[attr-defined]
+    checked = 0
+    for name in models.__all__:
+        cls = getattr(models, name)
+        if isinstance(cls, type) and issubclass(cls, MistralModel) and cls.__name__ == name:
+            declared = {
+                field_name
+                for field_name, field in cls.model_fields.items()
+                if any(meta is nullable_marker for meta in field.metadata)
+            }
+            assert cls.__nullable_fields__ == declared, name
+            checked += 1
+    assert checked > 50
