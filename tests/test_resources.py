@@ -330,6 +330,16 @@ def test_conversation_stream_without_done_is_incomplete(
         list(stream)
 
 
+def test_conversation_error_event_ends_the_stream(recorder: Recorder, client: Mistral) -> None:
+    recorder.conv_sse = conv_event(
+        "conversation.response.started", conversation_id="c"
+    ) + conv_event("conversation.response.error", message="tool failed", code=3000)
+    with client.conversations.start_stream(inputs="x", model="m") as stream:
+        events = list(stream)
+    assert [event.event for event in events][-1] == "conversation.response.error"
+    assert events[-1].data.message == "tool failed"  # type: ignore[union-attr]
+
+
 def test_conversation_non_streamed(client: Mistral, recorder: Recorder) -> None:
     assert client.conversations.start(inputs="x", model="m").conversation_id == "conv-1"
     assert recorder.last["body"] == {"inputs": "x", "model": "m", "stream": False}

@@ -482,6 +482,7 @@ class Mistral:
                 time.sleep(delay)
                 continue
             status = response.status_code
+            logger.debug("%s %s -> %d", request.method, request.url, status)
             if status < 400:
                 return response
             if status in RETRY_STATUS_CODES:
@@ -548,6 +549,7 @@ class Mistral:
                 await anyio.sleep(delay)
                 continue
             status = response.status_code
+            logger.debug("%s %s -> %d", request.method, request.url, status)
             if status < 400:
                 return response
             try:
