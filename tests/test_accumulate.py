@@ -307,7 +307,7 @@ def test_reasoning_chunks_are_rebuilt_as_a_chunk_list() -> None:
     )
     acc.add(chunk(delta(content=[{"type": "text", "text": "The"}])))
     acc.add(chunk(delta(content=" answer")))
-    acc.add(chunk(delta(content=[{"type": "reference", "reference_ids": [1]}])))
+    acc.add(chunk(delta(content=[{"type": "hologram", "hologram_ids": [1]}])))
     content = message(acc.snapshot()).content
     assert isinstance(content, list)
     assert [type(part) for part in content] == [

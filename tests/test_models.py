@@ -18,6 +18,7 @@ from levante.models import (
     AgentHandoffStartedEvent,
     AgentsCompletionStreamRequest,
     AssistantMessage,
+    AudioChunk,
     ChatCompletionRequest,
     ChatCompletionResponse,
     ChatCompletionStreamRequest,
@@ -33,6 +34,8 @@ from levante.models import (
     ConversationRestartStreamRequest,
     ConversationStreamRequest,
     DeltaMessage,
+    DocumentURLChunk,
+    FileChunk,
     FIMCompletionRequest,
     FIMCompletionResponse,
     FIMCompletionStreamRequest,
@@ -46,6 +49,7 @@ from levante.models import (
     MessageOutputEvent,
     ModelCard,
     ModelList,
+    ReferenceChunk,
     ResponseDoneEvent,
     ResponseErrorEvent,
     ResponseStartedEvent,
@@ -57,7 +61,9 @@ from levante.models import (
     ToolExecutionDeltaEvent,
     ToolExecutionDoneEvent,
     ToolExecutionStartedEvent,
+    ToolFileChunk,
     ToolMessage,
+    ToolReferenceChunk,
     UnknownContentChunk,
     UnknownConversationEventData,
     UsageInfo,
@@ -189,11 +195,35 @@ def test_images_built_from_models() -> None:
 
 
 def test_unknown_content_chunk_type_round_trips() -> None:
-    chunk = {"type": "document_url", "document_url": "https://d.pdf", "document_name": "d"}
+    chunk = {"type": "hologram", "hologram_url": "https://h", "depth": 3}
     message = UserMessage.model_validate({"role": "user", "content": [chunk]})
     assert isinstance(message.content, list)
     assert isinstance(message.content[0], UnknownContentChunk)
-    assert message.content[0].type == "document_url"
+    assert message.content[0].type == "hologram"
+    assert message.model_dump(mode="json", by_alias=True)["content"] == [chunk]
+
+
+@pytest.mark.parametrize(
+    ("chunk", "cls"),
+    [
+        (
+            {"type": "document_url", "document_url": "https://d.pdf", "document_name": "d"},
+            DocumentURLChunk,
+        ),
+        ({"type": "file", "file_id": "f"}, FileChunk),
+        ({"type": "input_audio", "input_audio": "https://a.mp3"}, AudioChunk),
+        ({"type": "reference", "reference_ids": [1, 2]}, ReferenceChunk),
+        (
+            {"type": "tool_reference", "tool": "web_search", "title": "t", "url": "u"},
+            ToolReferenceChunk,
+        ),
+        ({"type": "tool_file", "tool": "code_interpreter", "file_id": "f"}, ToolFileChunk),
+    ],
+)
+def test_other_known_content_chunks(chunk: dict[str, Any], cls: type[BaseModel]) -> None:
+    message = UserMessage.model_validate({"role": "user", "content": [chunk]})
+    assert isinstance(message.content, list)
+    assert type(message.content[0]) is cls
     assert message.model_dump(mode="json", by_alias=True)["content"] == [chunk]
 
 
@@ -774,7 +804,7 @@ def test_message_output_delta_with_a_chunk_and_extra_fields() -> None:
     data = {
         "type": "message.output.delta",
         "id": "m",
-        "content": {"type": "tool_reference", "tool": "web_search", "title": "t"},
+        "content": {"type": "tool_hologram", "tool": "web_search", "title": "t"},
         "brand_new": [1],
     }
     event = decode_conversation_event("message.output.delta", json.dumps(data))

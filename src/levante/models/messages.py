@@ -14,7 +14,10 @@ from ._base import MistralModel, Nullable
 
 __all__ = [
     "AssistantMessage",
+    "AudioChunk",
     "ContentChunk",
+    "DocumentURLChunk",
+    "FileChunk",
     "Function",
     "FunctionCall",
     "FunctionName",
@@ -24,7 +27,9 @@ __all__ = [
     "Message",
     "MessageContent",
     "Prediction",
+    "ReferenceChunk",
     "ResponseFormat",
+    "ResponseFormats",
     "SystemMessage",
     "TextChunk",
     "ThinkChunk",
@@ -32,8 +37,10 @@ __all__ = [
     "ToolCall",
     "ToolChoice",
     "ToolChoiceEnum",
+    "ToolFileChunk",
     "ToolLike",
     "ToolMessage",
+    "ToolReferenceChunk",
     "UnknownContentChunk",
     "UserMessage",
 ]
@@ -64,6 +71,56 @@ class ImageURLChunk(MistralModel):
     type: Literal["image_url"] = "image_url"
 
 
+class DocumentURLChunk(MistralModel):
+    """A document (PDF, ...) given by URL, for document understanding."""
+
+    document_url: str
+    type: Literal["document_url"] = "document_url"
+    document_name: Nullable[str] = None
+
+
+class FileChunk(MistralModel):
+    """A file uploaded to the Files API, by id."""
+
+    file_id: str
+    type: Literal["file"] = "file"
+
+
+class AudioChunk(MistralModel):
+    """Audio input: a URL or base64-encoded audio."""
+
+    input_audio: str
+    type: Literal["input_audio"] = "input_audio"
+
+
+class ReferenceChunk(MistralModel):
+    """References (by id) to sources the answer used."""
+
+    reference_ids: list[int | str]
+    type: Literal["reference"] = "reference"
+
+
+class ToolReferenceChunk(MistralModel):
+    """A source a built-in tool (web search, ...) found, cited in the answer."""
+
+    tool: str
+    title: str
+    type: Literal["tool_reference"] = "tool_reference"
+    url: Nullable[str] = None
+    favicon: Nullable[str] = None
+    description: Nullable[str] = None
+
+
+class ToolFileChunk(MistralModel):
+    """A file a built-in tool (code interpreter, image generation) produced."""
+
+    tool: str
+    file_id: str
+    type: Literal["tool_file"] = "tool_file"
+    file_name: Nullable[str] = None
+    file_type: Nullable[str] = None
+
+
 class ThinkChunk(MistralModel):
     """Reasoning output of a reasoning model (content chunk of type ``"thinking"``)."""
 
@@ -83,7 +140,19 @@ class UnknownContentChunk(MistralModel):
     type: str
 
 
-_KNOWN_CHUNK_TYPES = frozenset({"text", "image_url", "thinking"})
+_KNOWN_CHUNK_TYPES = frozenset(
+    {
+        "text",
+        "image_url",
+        "document_url",
+        "file",
+        "input_audio",
+        "reference",
+        "tool_reference",
+        "tool_file",
+        "thinking",
+    }
+)
 
 
 def _chunk_tag(value: Any) -> str | None:
@@ -96,6 +165,12 @@ def _chunk_tag(value: Any) -> str | None:
 ContentChunk = Annotated[
     Annotated[TextChunk, Tag("text")]
     | Annotated[ImageURLChunk, Tag("image_url")]
+    | Annotated[DocumentURLChunk, Tag("document_url")]
+    | Annotated[FileChunk, Tag("file")]
+    | Annotated[AudioChunk, Tag("input_audio")]
+    | Annotated[ReferenceChunk, Tag("reference")]
+    | Annotated[ToolReferenceChunk, Tag("tool_reference")]
+    | Annotated[ToolFileChunk, Tag("tool_file")]
     | Annotated[ThinkChunk, Tag("thinking")]
     | Annotated[UnknownContentChunk, Tag("unknown")],
     Discriminator(
@@ -264,6 +339,10 @@ class JSONSchema(MistralModel):
     schema_definition: dict[str, Any] = Field(alias="schema")
     description: Nullable[str] = None
     strict: bool | None = None
+
+
+ResponseFormats = Literal["text", "json_object", "json_schema"] | str
+"""The known ``ResponseFormat.type`` values (other strings pass through)."""
 
 
 class ResponseFormat(MistralModel):
