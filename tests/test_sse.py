@@ -319,6 +319,20 @@ def test_reconnection_matches_reference(how: str) -> None:
     assert after.events == [ev("b", id="3", retry=60), ev("c", id="5", retry=60)]
 
 
+def test_retry_beyond_pythons_int_digit_limit() -> None:
+    # Python refuses int() of more than 4300 digits; the decoder must not let that escape.
+    decoder = SSEDecoder()
+    at_limit = "9" * 4300
+    assert decoder.feed(f"retry: {at_limit}\n\n".encode()) == []
+    assert decoder.retry == int(at_limit)
+    assert decoder.feed(b"retry: " + b"0" * 5000 + b"5\ndata: a\n\n") == [ev("a", retry=5)]
+    # A longer value of milliseconds is ignored like any other unusable value.
+    assert decoder.feed(b"retry: " + b"9" * 5000 + b"\ndata: b\n\n") == [ev("b", retry=5)]
+    decoder.feed(b"retry: " + b"9" * 5000 + b"\nretry: " + b"0" * 5000 + b"7\n")
+    assert decoder.end() == []
+    assert decoder.retry == 7
+
+
 # -- max_event_size -------------------------------------------------------------------
 
 
