@@ -51,8 +51,7 @@ Nullable = Annotated[T | None, _NULLABLE]
 """``Nullable[X]`` is ``X | None`` where an explicit ``None`` is sent as ``null``.
 
 It mirrors the official SDK's ``OptionalNullable``: left unset, the field is omitted from
-the request; set to ``None``, it is sent as ``null`` (which the API reads as "reset to the
-server default").
+the request; set to ``None``, it is sent as ``null``, as the official SDK sends it.
 """
 
 SentAsNull = Annotated[T | None, _SENT_AS_NULL]

@@ -77,11 +77,15 @@ class ChatCompletionRequest(RequestModel):
     prediction: Prediction | None = None
     parallel_tool_calls: bool | None = None
     reasoning_effort: Nullable[str] = None
+    """``"none"``, ``"minimal"``, ``"low"``, ``"medium"`` or ``"high"``."""
     prompt_mode: Nullable[str] = None
+    """``"reasoning"`` to use the reasoning system prompt."""
     guardrails: Nullable[list[dict[str, Any]]] = None
     prompt_cache_key: Nullable[str] = None
     service_tier: Nullable[str] = None
+    """``"auto"`` or ``"standard_only"`` (other strings pass through)."""
     safe_prompt: bool | None = None
+    """Prepend the safety prompt."""
 
 
 class ChatCompletionStreamRequest(ChatCompletionRequest):
