@@ -444,3 +444,9 @@ def test_any_split_rebuilds_the_original(text: str, arguments: str, cuts: list[i
     assert result.content == text
     assert result.tool_calls[0].function.arguments == arguments
     assert acc.text == text
+
+
+def test_repr_counts_chunks_and_choices() -> None:
+    acc = ChatCompletionAccumulator()
+    acc.add(chunk(delta(0, content="a"), delta(1, content="b")))
+    assert repr(acc) == "<ChatCompletionAccumulator chunks=1 choices=2>"

@@ -1045,3 +1045,12 @@ def test_wire_rule_tables_match_the_field_declarations() -> None:
             assert cls.__nullable_fields__ == declared, name
             checked += 1
     assert checked > 50
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    import levante.models._base
+
+    failed, attempted = doctest.testmod(levante.models._base)
+    assert attempted > 0 and failed == 0

@@ -252,6 +252,9 @@ class ChatCompletionAccumulator:
         self._choices: dict[int, _ChoiceState] = {}
         self._chunks = 0
 
+    def __repr__(self) -> str:
+        return f"<ChatCompletionAccumulator chunks={self._chunks} choices={len(self._choices)}>"
+
     def add(self, event: CompletionEvent | CompletionChunk) -> None:
         """Merge one streamed event (or its ``data`` chunk) into the completion."""
         chunk = event.data if isinstance(event, CompletionEvent) else event
