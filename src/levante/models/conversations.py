@@ -509,9 +509,10 @@ def decode_conversation_event(event_type: str, data: str | bytes) -> Conversatio
 
     One ``model_validate_json`` call per event. A known event type whose data does not
     match its model raises :class:`pydantic.ValidationError`; an unknown event type never
-    raises and yields :class:`UnknownConversationEventData`. When the SSE event has no
-    type (``"message"``, the SSE default) but the data's ``type`` field names a known
-    event, that model is used.
+    raises and yields :class:`UnknownConversationEventData`. When the event type is unknown
+    (e.g. ``"message"``, the SSE default for a server that sends no ``event:`` line) but
+    the data's ``type`` field names a known event, that event's model is used and
+    ``event.event`` is set to it.
     """
     model = _EVENT_DATA_MODELS.get(event_type)
     payload: MistralModel
