@@ -1,7 +1,116 @@
-"""levante: exact, fast, leak-proof streaming for the Mistral chat completions API."""
+"""levante: exact, fast, leak-proof streaming for the Mistral chat completions API.
 
+The public names live in private or layered modules and are re-exported here; see the
+README for usage and the design section for how the layers fit together.
+"""
+
+from . import errors, models, sse
+from ._retry import RetryConfig
+from ._streaming import EventStream, EventStreamAsync, StreamStats
+from .accumulate import ChatCompletionAccumulator
+from .client import DEFAULT_SERVER_URL, DEFAULT_TIMEOUT, Mistral
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    HTTPValidationError,
+    IncompleteStreamError,
+    InternalServerError,
+    MistralError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    StreamAPIError,
+    StreamClosed,
+    StreamDecodeError,
+    StreamError,
+    StreamEventTooLarge,
+    StreamTimeout,
+)
+from .models import (
+    AssistantMessage,
+    ChatCompletionChoice,
+    ChatCompletionResponse,
+    CompletionChunk,
+    CompletionEvent,
+    CompletionResponseStreamChoice,
+    ConversationEvents,
+    DeltaMessage,
+    FIMCompletionResponse,
+    Function,
+    FunctionCall,
+    ImageURLChunk,
+    ModelList,
+    ResponseFormat,
+    SystemMessage,
+    TextChunk,
+    Tool,
+    ToolCall,
+    ToolMessage,
+    UsageInfo,
+    UserMessage,
+)
+from .resources import ChatCompletionStream, ChatCompletionStreamAsync
 from .sse import ServerSentEvent, SSEDecoder
 
 __version__ = "0.1.0"
 
-__all__ = ["SSEDecoder", "ServerSentEvent", "__version__"]
+__all__ = [
+    "DEFAULT_SERVER_URL",
+    "DEFAULT_TIMEOUT",
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AssistantMessage",
+    "AuthenticationError",
+    "BadRequestError",
+    "ChatCompletionAccumulator",
+    "ChatCompletionChoice",
+    "ChatCompletionResponse",
+    "ChatCompletionStream",
+    "ChatCompletionStreamAsync",
+    "CompletionChunk",
+    "CompletionEvent",
+    "CompletionResponseStreamChoice",
+    "ConversationEvents",
+    "DeltaMessage",
+    "EventStream",
+    "EventStreamAsync",
+    "FIMCompletionResponse",
+    "Function",
+    "FunctionCall",
+    "HTTPValidationError",
+    "ImageURLChunk",
+    "IncompleteStreamError",
+    "InternalServerError",
+    "Mistral",
+    "MistralError",
+    "ModelList",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseFormat",
+    "RetryConfig",
+    "SSEDecoder",
+    "ServerSentEvent",
+    "StreamAPIError",
+    "StreamClosed",
+    "StreamDecodeError",
+    "StreamError",
+    "StreamEventTooLarge",
+    "StreamStats",
+    "StreamTimeout",
+    "SystemMessage",
+    "TextChunk",
+    "Tool",
+    "ToolCall",
+    "ToolMessage",
+    "UsageInfo",
+    "UserMessage",
+    "__version__",
+    "errors",
+    "models",
+    "sse",
+]
