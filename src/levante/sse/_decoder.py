@@ -55,9 +55,9 @@ class SSEDecoder:
         "_last_event_id",
         "_max",
         "_parts",
-        "_pending",
         "_plain",
         "_retry",
+        "_room",
         "_skip_lf",
         "_skipping",
         "truncated",
@@ -80,9 +80,10 @@ class SSEDecoder:
         self._head: bytes | None = b""
         # The previous read ended with CR: a LF opening the next read belongs to it.
         self._cr = False
-        # Pieces of the unfinished block (never starting with LF) and their total size.
+        # Pieces of the unfinished block (never starting with LF), and how many more bytes
+        # it may grow by before it exceeds the bound (counting down is one load cheaper).
         self._parts: list[bytes] = []
-        self._pending = 0
+        self._room = self._cap
         # Dropping the remainder of an oversized block; _skip_lf: the last byte seen was LF.
         self._skipping = False
         self._skip_lf = False
@@ -114,15 +115,14 @@ class SSEDecoder:
         parts = self._parts
         if parts:
             # The read continues the unfinished block.
-            lf = data.find(10)
-            if lf < 0:
+            if 10 not in data:
                 parts.append(data)
-                self._pending += len(data)
-                if self._pending > self._cap:
+                self._room -= len(data)
+                if self._room < 0:
                     self._check_pending(data, [])
                 return []
             cap = self._cap
-            if lf == 0 and parts[-1][-1] == 10:
+            if data[0] == 10 and parts[-1][-1] == 10:
                 # Its blank line was split across reads: the block ended at the pending LF.
                 block = b"".join(parts)[:-1]
                 tail = data[1:]
@@ -130,8 +130,8 @@ class SSEDecoder:
                 head, blank, tail = data.partition(b"\n\n")
                 if not blank:
                     parts.append(data)
-                    self._pending += len(data)
-                    if self._pending > cap:
+                    self._room -= len(data)
+                    if self._room < 0:
                         self._check_pending(data, [])
                     return []
                 parts.append(head)
@@ -154,18 +154,18 @@ class SSEDecoder:
                     # The rest opens the next block and holds no line end (nor a leading LF).
                     if tail:
                         self._parts = [tail]
-                        self._pending = size = len(tail)
-                        if size > cap:
+                        self._room = room = cap - len(tail)
+                        if room < 0:
                             self._check_pending(tail, events)
                     else:
                         parts.clear()
-                        self._pending = 0
+                        self._room = cap
                     return events
             else:
                 oversized = True
                 events = []
             parts.clear()
-            self._pending = 0
+            self._room = cap
             end = tail.rfind(b"\n\n")
             if end < 0:
                 self._start_pending(tail, events)
@@ -269,18 +269,18 @@ class SSEDecoder:
         if not tail:
             return
         self._parts.append(tail)
-        self._pending = len(tail)
-        if self._pending > self._cap:
+        self._room = self._cap - len(tail)
+        if self._room < 0:
             self._check_pending(tail, events)
 
     def _check_pending(self, last: bytes, events: list[ServerSentEvent]) -> None:
         """Raise if the unfinished block, whose last piece is ``last``, is already too big."""
         # A trailing LF may turn out to be the first half of the blank line ending the block.
         limit = self._cap
-        if self._pending - (last[-1] == 10) <= limit:
+        if self._room + (last[-1] == 10) >= 0:
             return
         self._parts = []
-        self._pending = 0
+        self._room = limit
         self._skipping = True
         self._skip_lf = last[-1] == 10
         self._plain = False
