@@ -11,8 +11,9 @@ Two choices the spec leaves to the caller are made as in levante's issue 2:
 - ``ServerSentEvent.id`` is the spec's ``lastEventId`` (the last event ID string set at
   dispatch) and ``retry`` the reconnection time in force at dispatch.
 - A new stream after a reconnection starts with the last event ID and reconnection time
-  of the previous one (pass them in); the spec's fresh "last event ID buffer" would
-  otherwise blank the ID at the first dispatch, which no browser does.
+  of the previous one (pass them in), as issue 2 asks. Read literally, the spec gives each
+  new stream an empty "last event ID buffer", which would blank the ID at the first
+  dispatch of a stream that sends no ``id:``; levante keeps the ID instead.
 """
 
 from __future__ import annotations
