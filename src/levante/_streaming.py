@@ -80,6 +80,8 @@ DRAIN_TIMEOUT = 1.0
 _CLOSE_WAIT = 5.0
 #: EventStreamAsync yields to the event loop before every 32nd event of one read.
 _FAIRNESS_MASK = 31
+#: Chunks already buffered that closing an async body may skip before giving up on them.
+_ABORT_MAX_CHUNKS = 64
 #: Longest error message quoted from a server payload.
 _MAX_MESSAGE = 500
 
@@ -743,11 +745,32 @@ async def _uncancellable(cleanup: Coroutine[Any, Any, None]) -> None:
     task.result()
 
 
+async def _abort_body(chunks: AsyncGenerator[bytes]) -> None:
+    """Finish an unexhausted ``aiter_bytes()`` by cancelling its next read.
+
+    ``aclose()`` alone throws GeneratorExit in at the outer ``yield``; httpx2's transport
+    stream then abandons the httpcore2 generator it iterates, which trio reports as a
+    ``ResourceWarning`` when it is garbage collected. A cancelled read instead unwinds every
+    generator of the chain by exception, each running its own cleanup (which closes the
+    connection). Chunks already buffered come first: skip a bounded number of them.
+    """
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        try:
+            for _ in range(_ABORT_MAX_CHUNKS):
+                await chunks.__anext__()
+        except StopAsyncIteration:
+            pass
+        except (httpx2.HTTPError, OSError):
+            pass  # the connection is being dropped: errors on the way out are expected
+    await chunks.aclose()
+
+
 async def _aclose_quietly(chunks: AsyncGenerator[bytes] | None, response: httpx2.Response) -> None:
     with anyio.CancelScope(shield=True):
         try:
             if chunks is not None:
-                await chunks.aclose()
+                await _abort_body(chunks)
             await response.aclose()
         except Exception:
             pass  # best effort from a finalizer: there is nobody left to tell
@@ -989,7 +1012,7 @@ class EventStreamAsync(_StreamCore[T]):
     async def _close_response(self, chunks: AsyncGenerator[bytes] | None, reading: bool) -> None:
         try:
             if chunks is not None and not reading:
-                await chunks.aclose()
+                await _abort_body(chunks)
             await self._response.aclose()
         except (httpx2.HTTPError, OSError):
             pass  # closing is best effort: the connection is dropped either way
