@@ -186,6 +186,21 @@ def test_official_retry_config_shape_per_call() -> None:
     assert len(app.state.attempts) == 3
 
 
+def test_client_wide_official_retry_config_argument() -> None:
+    from mistralai.client.utils import BackoffStrategy
+    from mistralai.client.utils import RetryConfig as OfficialRetryConfig
+
+    app = failing_then_ok([503])
+    official = OfficialRetryConfig("backoff", BackoffStrategy(10, 20, 1.5, 5000), True)
+    with (
+        live_server(app) as server,
+        Mistral(server_url=server.url, retry_config=official) as client,
+    ):
+        assert client.retries.initial_backoff == 0.01
+        client.chat.complete(**CHAT)
+    assert len(app.state.attempts) == 2
+
+
 class DroppingServer:
     """Accepts TCP connections and closes them at once: a connection error on every try."""
 

@@ -404,7 +404,7 @@ class Mistral:
                 "no Mistral API key: pass Mistral(api_key=...) or set MISTRAL_API_KEY "
                 "(a key is optional only for a custom server_url)"
             )
-        headers = {
+        headers: dict[str, str] | httpx2.Headers = {
             "accept": "text/event-stream" if req.stream else "application/json",
             "user-agent": USER_AGENT,
         }
@@ -414,19 +414,8 @@ class Mistral:
             headers["content-type"] = "application/json"
         if opts.http_headers:
             # case-insensitive, so that "User-Agent" replaces levante's "user-agent"
-            merged = httpx2.Headers(headers)
-            merged.update(opts.http_headers)
-            return self._finish_request(client, req, base, merged)
-        return self._finish_request(client, req, base, headers)
-
-    def _finish_request(
-        self,
-        client: httpx2.Client | httpx2.AsyncClient,
-        req: APIRequest,
-        base: str,
-        headers: httpx2.Headers | dict[str, str],
-    ) -> httpx2.Request:
-        opts = req.options
+            headers = httpx2.Headers(headers)
+            headers.update(opts.http_headers)
         timeout: Any
         if not isinstance(opts.timeout, _NotGiven):
             timeout = _coerce_timeout(opts.timeout)
@@ -449,7 +438,8 @@ class Mistral:
         return resolve_retries(opts.retries)
 
     def _error_for(self, response: httpx2.Response, raw: bytes) -> APIError:
-        key = self._key()
+        # The key this request carried (a callable key may have changed since).
+        key = response.request.headers.get("authorization", "").removeprefix("Bearer ") or None
         body = _redact(raw.decode("utf-8", "replace"), key)
         message, detail = _describe_error(response.status_code, response.reason_phrase, body)
         message = _redact(message, key)
