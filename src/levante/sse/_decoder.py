@@ -105,6 +105,10 @@ class SSEDecoder:
 
         Raises :class:`EventTooLarge` when a block outgrows ``max_event_size``; the events
         completed by the same call are on the exception's ``events`` attribute.
+
+        ``data`` must be immutable ``bytes``: the pieces of an unfinished block are kept by
+        reference rather than copied, so a ``bytearray`` reused for the next read would
+        change them (pass ``bytes(buffer)`` instead).
         """
         # Byte membership (``13 in data``) is a memchr; a bytes needle is several times
         # slower, which matters at one call per token.
