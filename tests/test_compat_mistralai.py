@@ -177,6 +177,35 @@ CALLS: list[tuple[str, Callable[[Any], Any]]] = [
         ),
     ),
     (
+        "chat.stream explicit None",
+        lambda c: c.chat.stream(
+            model="m",
+            messages=[{"role": "user", "content": "x"}],
+            temperature=None,
+            random_seed=None,
+            response_format=None,
+            tool_choice=None,
+            safe_prompt=None,
+        ),
+    ),
+    (
+        "chat.stream multimodal and prefix",
+        lambda c: c.chat.stream(
+            model="pixtral",
+            messages=[
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "What is this?"},
+                        {"type": "image_url", "image_url": "https://example.com/a.png"},
+                    ],
+                },
+                {"role": "assistant", "content": "It is", "prefix": True},
+            ],
+            prediction={"type": "content", "content": "It is a cat"},
+        ),
+    ),
+    (
         "chat.complete",
         lambda c: c.chat.complete(
             model="m", messages=[{"role": "user", "content": "hi"}], max_tokens=5, stream=False
