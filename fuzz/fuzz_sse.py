@@ -8,8 +8,8 @@ included) and checks, against the reference decoder in ``tests/sse_reference.py`
 
 - without a size limit, the decoder observes exactly what the reference does, chunked and
   whole, including across a reconnection (``end()`` then a second stream);
-- with a random small limit, the outcome does not depend on the chunking, and nothing but
-  ``EventTooLarge`` ever escapes ``feed`` or ``end``.
+- with a random small limit, the outcome does not depend on the chunking, matches the
+  reference's model of the limit, and nothing but ``EventTooLarge`` escapes ``feed``/``end``.
 
 The first failure is printed as a ready-to-paste reproducer and the script exits 1. The
 unit tests run the same checks through hypothesis with a small budget; this script is for
@@ -72,6 +72,9 @@ def check(rng: random.Random) -> str | None:
     chunked, chunked_errors = drive(cuts1, max_event_size=limit)
     if whole != chunked or bool(whole_errors) != bool(chunked_errors):
         return f"limit {limit} depends on chunking\nchunks={cuts1!r}\n{whole=}\n{chunked=}"
+    want = reference_decode(first, max_event_size=limit)
+    if chunked != want:
+        return f"limit {limit} reference mismatch\nchunks={cuts1!r}\n{chunked=}\n{want=}"
     return None
 
 

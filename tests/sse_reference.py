@@ -31,6 +31,7 @@ __all__ = ["CHUNKINGS", "Outcome", "chunk", "drive", "reference_decode"]
 # character pair, a single U+000A LINE FEED (LF) character, or a single U+000D CARRIAGE
 # RETURN (CR) character." Nothing else (no U+2028, U+0085, VT, FF...).
 _LINE_END = re.compile("\r\n|\r|\n")
+_LINE_END_BYTES = re.compile(b"\r\n|\r|\n")
 
 
 @dataclass
@@ -44,10 +45,45 @@ class Outcome:
     truncated: bool = False
 
 
+def _oversized_lines(stream: bytes, limit: int) -> set[int]:
+    """Indices of the lines that belong to a block of more than ``limit`` bytes.
+
+    levante's rule, not the spec's: a block's size is the bytes of its lines joined by one
+    line end each (not counting the line end of its last line nor the blank line after
+    it); an unfinished last block counts its incomplete line too. Such a block is dropped
+    whole: none of its lines has any effect.
+    """
+    pieces = _LINE_END_BYTES.split(stream)
+    lines = pieces if pieces[-1] else pieces[:-1]
+    dropped: set[int] = set()
+    block: list[int] = []
+    for i, line in enumerate([*lines, b""]):
+        if line:
+            block.append(i)
+            continue
+        if block and sum(len(lines[j]) for j in block) + len(block) - 1 > limit:
+            dropped.update(block)
+        block = []
+    return dropped
+
+
 def reference_decode(
-    stream: bytes, *, last_event_id: str = "", retry: int | None = None
+    stream: bytes,
+    *,
+    last_event_id: str = "",
+    retry: int | None = None,
+    max_event_size: int | None = None,
 ) -> Outcome:
-    """Decode a complete stream, ``stream``, and return what a user agent would observe."""
+    """Decode a complete stream, ``stream``, and return what a user agent would observe.
+
+    With ``max_event_size``, blocks larger than that are dropped as levante drops them.
+    """
+    dropped: set[int] = set()
+    if max_event_size is not None:
+        # Lines split on bytes number the same as lines split on the decoded text: CR and
+        # LF are never part of a UTF-8 sequence, and one BOM goes in both cases.
+        body = stream[3:] if stream.startswith(b"\xef\xbb\xbf") else stream
+        dropped = _oversized_lines(body, max_event_size)
     # "Streams must be decoded using the UTF-8 decode algorithm": invalid sequences become
     # U+FFFD and one leading BOM is dropped (Python's "utf-8" codec keeps it, so drop it).
     text = stream.decode("utf-8", "replace")
@@ -64,7 +100,7 @@ def reference_decode(
     last_event_id_buffer = last_event_id
     unfinished = False  # a non-empty line was read since the last blank line
 
-    for line in complete_lines:
+    for i, line in enumerate(complete_lines):
         if line == "":
             # "If the line is empty (a blank line): Dispatch the event."
             unfinished = False
@@ -93,6 +129,8 @@ def reference_decode(
             continue
 
         unfinished = True
+        if i in dropped:
+            continue
         if line.startswith(":"):
             # "If the line starts with a U+003A COLON character (:): Ignore the line."
             continue

@@ -99,6 +99,7 @@ def test_size_limit_does_not_depend_on_chunking(case: tuple[bytes, list[int]], l
     chunked, chunked_errors = drive(_cut(stream, positions), max_event_size=limit)
     assert chunked == whole
     assert bool(chunked_errors) == bool(whole_errors)
+    assert whole == reference_decode(stream, max_event_size=limit)
     # Whatever the limit drops, it never invents or alters an event: each one the decoder
     # returns is also returned, same data and type, when there is no limit.
     unlimited = [(e.event, e.data) for e in drive([stream], max_event_size=None)[0].events]
