@@ -466,6 +466,20 @@ PARITY_CASES: list[tuple[str, type[BaseModel], dict[str, Any]]] = [
     ("fim.complete", FIMCompletionRequest, {"model": "c", "prompt": "p", "max_tokens": None}),
     ("agents.stream", AgentsCompletionStreamRequest, {"agent_id": "a", "messages": HI}),
     (
+        "agents.stream",
+        AgentsCompletionStreamRequest,
+        {
+            "agent_id": "a",
+            "messages": MESSAGES_ALL_KINDS,
+            "max_tokens": None,
+            "stop": "END",
+            "tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}],
+            "tool_choice": "auto",
+            "response_format": {"type": "json_object"},
+            "parallel_tool_calls": True,
+        },
+    ),
+    (
         "beta.conversations.start",
         ConversationRequest,
         {"inputs": "hi", "model": "m", "store": None},
