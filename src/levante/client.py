@@ -41,6 +41,7 @@ from ._retry import (
     parse_retry_after,
     resolve_retries,
 )
+from ._streaming import _abort_body
 from .errors import (
     APIConnectionError,
     APIError,
@@ -626,8 +627,7 @@ async def _aread_bounded(response: httpx2.Response) -> bytes:
     """Async twin of :func:`_read_bounded` (the caller closes the response)."""
     length = response.headers.get("content-length", "")
     if length.isdigit() and int(length) <= ERROR_BODY_LIMIT:
-        # Read to the end when it is small: stopping part-way leaves httpx2's innermost
-        # body generator unfinished, which trio reports as a ResourceWarning.
+        # Small: read it all, so that the connection can go back to the pool.
         try:
             return await response.aread()
         except httpx2.HTTPError:
@@ -645,7 +645,9 @@ async def _aread_bounded(response: httpx2.Response) -> bytes:
         pass
     finally:
         with anyio.CancelScope(shield=True):
-            await body.aclose()
+            # not body.aclose(): that would abandon httpx2's innermost generator (trio
+            # reports it); the stream layer's abort unwinds the whole chain instead
+            await _abort_body(body)
     return b"".join(chunks)[:ERROR_BODY_LIMIT]
 
 
