@@ -479,7 +479,7 @@ class Mistral:
             if status in RETRY_STATUS_CODES:
                 delay = state.next_delay(parse_retry_after(response.headers))
                 if delay is not None:
-                    response.close()
+                    _read_bounded(response)  # a small body is read so the connection is reused
                     logger.debug(
                         "%s %s: HTTP %d, retrying in %.2fs", req.method, req.path, status, delay
                     )
@@ -547,6 +547,7 @@ class Mistral:
                 if status in RETRY_STATUS_CODES:
                     delay = state.next_delay(parse_retry_after(response.headers))
                     if delay is not None:
+                        await _aread_bounded(response)  # so the connection can be reused
                         await _aclose(response)
                         logger.debug(
                             "%s %s: HTTP %d, retrying in %.2fs", req.method, req.path, status, delay
