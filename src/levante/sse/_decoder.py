@@ -235,6 +235,10 @@ class SSEDecoder:
 
         Returns ``b""`` when nothing is left for the block splitter.
         """
+        # Every stream's first read comes through here, so a caller passing text or a
+        # mutable buffer learns it at once instead of from an obscure error later.
+        if not isinstance(data, bytes):
+            raise TypeError(f"SSEDecoder.feed() takes bytes, not {type(data).__name__}")
         if self._head is not None:
             data = self._head + data
             if len(data) < 3 and _BOM.startswith(data):
