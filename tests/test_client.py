@@ -85,6 +85,27 @@ def test_bad_configuration_is_rejected() -> None:
         Mistral(timeout=1, timeout_ms=1000)
 
 
+def test_build_request_is_pure_and_joins_urls() -> None:
+    from levante.client import APIRequest, RequestOptions
+
+    client = Mistral(api_key="k", server_url="http://example.invalid/prefix/")
+    with httpx2.Client(timeout=3) as http:
+        request = client._build_request(
+            http, APIRequest("POST", "/v1/chat/completions", b"{}", stream=True)
+        )
+        assert str(request.url) == "http://example.invalid/prefix/v1/chat/completions"
+        assert request.headers["accept"] == "text/event-stream"
+        assert request.headers["authorization"] == "Bearer k"
+        assert request.extensions["timeout"]["read"] == 3  # the user's client timeout
+        options = RequestOptions(server_url="https://other.invalid", timeout=1.5)
+        request = client._build_request(http, APIRequest("GET", "/v1/models", options=options))
+        assert str(request.url) == "https://other.invalid/v1/models"
+        assert request.headers["accept"] == "application/json"
+        assert "content-type" not in request.headers
+        assert request.extensions["timeout"]["read"] == 1.5
+    client.close()
+
+
 def test_missing_key_for_official_api_fails_before_any_io(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
     monkeypatch.delenv("MISTRAL_SERVER_URL", raising=False)

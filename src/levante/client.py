@@ -476,16 +476,21 @@ class Mistral:
             logger.debug("%s %s -> %d", request.method, request.url, status)
             if status < 400:
                 return response
-            if status in RETRY_STATUS_CODES:
-                delay = state.next_delay(parse_retry_after(response.headers))
-                if delay is not None:
-                    _read_bounded(response)  # a small body is read so the connection is reused
-                    logger.debug(
-                        "%s %s: HTTP %d, retrying in %.2fs", req.method, req.path, status, delay
-                    )
-                    time.sleep(delay)
-                    continue
-            raise self._error_for(response, _read_bounded(response))
+            try:
+                if status in RETRY_STATUS_CODES:
+                    delay = state.next_delay(parse_retry_after(response.headers))
+                    if delay is not None:
+                        _read_bounded(response)  # so the connection can be reused
+                        response.close()
+                        logger.debug(
+                            "%s %s: HTTP %d, retrying in %.2fs", req.method, req.path, status, delay
+                        )
+                        time.sleep(delay)
+                        continue
+                raw = _read_bounded(response)
+            finally:
+                response.close()
+            raise self._error_for(response, raw)
 
     def _request(self, req: APIRequest, model: type[_ModelT]) -> _ModelT:
         """Send a non-streamed request and parse its JSON body into ``model``."""
