@@ -483,10 +483,13 @@ def test_client_disconnect_stops_the_stream_and_counts_as_aborted() -> None:
         with c.stream("POST", "/v1/chat/completions", json=body) as response:
             decoder = SSEDecoder()
             seen = 0
-            for data in response.iter_bytes():
+            # Keep the iterator referenced: finalizing it would close the connection early.
+            chunks = response.iter_bytes()
+            for data in chunks:
                 seen += len(decoder.feed(data))
                 if seen >= 2:
                     break
+            time.sleep(0.1)
             assert srv.stats() == {"open": 1, "completed": 0, "aborted": 0}
         # 1000 tokens at 20/s would take 50 s: only disconnect detection ends it this soon.
         assert wait_for(lambda: srv.stats()["open"] == 0, timeout=3)
