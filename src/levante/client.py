@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -304,6 +305,7 @@ class Mistral:
             )
         self._client = client
         self._async_client = async_client
+        self._lock = threading.Lock()
         self._owns_client = client is None
         self._owns_async_client = async_client is None
 
@@ -345,14 +347,26 @@ class Mistral:
         return key
 
     def _http_client(self) -> httpx2.Client:
-        if self._client is None:
-            self._client = httpx2.Client(timeout=self._timeout or DEFAULT_TIMEOUT)
-        return self._client
+        client = self._client
+        if client is None:
+            # Created on first use (an async-only user never opens a sync pool); the lock
+            # keeps two threads from each creating one and leaking the other.
+            with self._lock:
+                client = self._client
+                if client is None:
+                    client = self._client = httpx2.Client(timeout=self._timeout or DEFAULT_TIMEOUT)
+        return client
 
     def _http_async_client(self) -> httpx2.AsyncClient:
-        if self._async_client is None:
-            self._async_client = httpx2.AsyncClient(timeout=self._timeout or DEFAULT_TIMEOUT)
-        return self._async_client
+        client = self._async_client
+        if client is None:
+            with self._lock:
+                client = self._async_client
+                if client is None:
+                    client = self._async_client = httpx2.AsyncClient(
+                        timeout=self._timeout or DEFAULT_TIMEOUT
+                    )
+        return client
 
     # -- lifecycle -----------------------------------------------------------------------
 
