@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from levante.cli import build_parser, percentile
+from levante.cli import build_parser, main, percentile
 from levante.devserver import EmbeddedServer
 
 TIMEOUT = 30
@@ -155,21 +155,32 @@ def test_error_inside_the_stream_exits_1() -> None:
     )
 
 
-def test_max_tokens_must_be_positive() -> None:
-    result = levante("chat", "--max-tokens", "0", "x")
-    assert result.returncode == 2
-    assert "must be > 0" in result.stderr
-
-
 @pytest.mark.parametrize(
-    "args",
-    [["chat", "--temperature", "hot", "x"], ["bench", "--concurrency", "0"], ["nope"], []],
+    ("args", "text"),
+    [
+        (["chat", "--temperature", "hot", "x"], "must be a number >= 0, got 'hot'"),
+        (["chat", "--max-tokens", "0", "x"], "must be a whole number > 0"),
+        (["bench", "--concurrency", "two"], "must be a whole number > 0, got 'two'"),
+        (["nope"], "invalid choice"),
+        ([], "required: COMMAND"),
+    ],
 )
-def test_usage_errors_exit_2(args: list[str]) -> None:
-    result = levante(*args)
+def test_usage_errors_exit_2(
+    args: list[str], text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # argparse's own path, in-process: the subprocess tests above cover the real entry point
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: levante")
+    assert text in err
+
+
+def test_usage_error_from_the_command_line() -> None:
+    result = levante("chat", "--max-tokens", "-3", "x")
     assert result.returncode == 2
-    assert "usage: levante" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "must be a whole number > 0" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_models_lists_ids_and_json(server: EmbeddedServer) -> None:
