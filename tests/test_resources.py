@@ -194,6 +194,17 @@ def test_chat_text_stream_and_final_response(client: Mistral) -> None:
         assert list(stream.text_stream) == ["Hello", ", world"]
 
 
+def test_one_keep_alive_connection_serves_every_call(client: Mistral, server: LiveServer) -> None:
+    for _ in range(3):
+        with client.chat.stream(model="m", messages=MESSAGES) as stream:
+            list(stream)
+        client.chat.complete(model="m", messages=MESSAGES)
+        with client.conversations.start_stream(inputs="x", model="m") as events:
+            list(events)
+        client.models.list()
+    assert server.open_connections == 1
+
+
 def test_chat_complete(client: Mistral, recorder: Recorder) -> None:
     response = client.chat.complete(model="m", messages=MESSAGES, random_seed=7)
     assert response.choices[0].message is not None
