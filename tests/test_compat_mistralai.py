@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from mistralai.client import Mistral as OfficialMistral
+from mistralai.client import models as official_models
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -203,6 +204,22 @@ CALLS: list[tuple[str, Callable[[Any], Any]]] = [
                 {"role": "assistant", "content": "It is", "prefix": True},
             ],
             prediction={"type": "content", "content": "It is a cat"},
+        ),
+    ),
+    (
+        "chat.stream with the official SDK's models",
+        lambda c: c.chat.stream(
+            model="m",
+            messages=[
+                official_models.SystemMessage(content="Be brief."),
+                official_models.UserMessage(content="Weather?"),
+            ],
+            tools=[
+                official_models.Tool(
+                    function=official_models.Function(name="get_weather", parameters={})
+                )
+            ],
+            response_format=official_models.ResponseFormat(type="json_object"),
         ),
     ),
     (

@@ -16,7 +16,7 @@ from typing_extensions import TypedDict
 
 from .._retry import RetryPolicy
 from ..client import APIRequest, RequestOptions, _ms_to_seconds
-from ..models import request_json
+from ..models import MistralModel, request_json
 
 if TYPE_CHECKING:
     from ..client import Mistral
@@ -99,6 +99,20 @@ def check_stream_flag(fields: dict[str, Any], *, streaming: bool, where: str) ->
     raise ValueError(f"{where}() does not stream; call the streaming method instead")
 
 
+def _plain(value: Any) -> Any:
+    """Foreign pydantic models (e.g. the official SDK's ``UserMessage``) as JSON-ready dicts.
+
+    levante's own models pass through untouched; so do dicts and scalars.
+    """
+    if isinstance(value, BaseModel):
+        if isinstance(value, MistralModel):
+            return value
+        return value.model_dump(mode="json", by_alias=True)
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
 def build_request(
     method: str,
     path: str,
@@ -121,7 +135,7 @@ def build_request(
         fields.update(extra_fields)
     body: bytes | None = None
     if request_cls is not None:
-        body = request_json(request_cls(**fields))
+        body = request_json(request_cls(**{key: _plain(value) for key, value in fields.items()}))
     elif fields:
         raise TypeError(f"{where}() got unexpected keyword arguments: {', '.join(sorted(fields))}")
     params_out = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pydantic import BaseModel
 from typing_extensions import Required, Unpack
 
 from ..models import (
@@ -32,16 +33,16 @@ class AgentsParams(StreamParams, total=False):
     without ``model``, ``temperature``, ``top_p`` and ``safe_prompt``.
     """
 
-    messages: Required[Sequence[Message | Mapping[str, Any]]]
+    messages: Required[Sequence[Message | Mapping[str, Any] | BaseModel]]
     agent_id: Required[str]
     max_tokens: int | None
     stream: bool | None
     stop: str | Sequence[str] | None
     random_seed: int | None
     metadata: Mapping[str, Any] | None
-    response_format: ResponseFormat | Mapping[str, Any] | None
-    tools: Sequence[Tool | Mapping[str, Any]] | None
-    tool_choice: ToolChoice | str | Mapping[str, Any] | None
+    response_format: ResponseFormat | Mapping[str, Any] | BaseModel | None
+    tools: Sequence[Tool | Mapping[str, Any] | BaseModel] | None
+    tool_choice: ToolChoice | str | Mapping[str, Any] | BaseModel | None
     presence_penalty: float | None
     frequency_penalty: float | None
     min_tokens: int | None
@@ -52,7 +53,7 @@ class AgentsParams(StreamParams, total=False):
     prompt_logprobs: bool | None
     top_prompt_logprobs: int | None
     n: int | None
-    prediction: Prediction | Mapping[str, Any] | None
+    prediction: Prediction | Mapping[str, Any] | BaseModel | None
     parallel_tool_calls: bool | None
     reasoning_effort: str | None
     prompt_mode: str | None

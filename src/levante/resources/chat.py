@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import httpx2
+from pydantic import BaseModel
 from typing_extensions import Required, Unpack
 
 from .._streaming import EventStream, EventStreamAsync
@@ -39,7 +40,8 @@ class ChatParams(StreamParams, total=False):
     """Keyword arguments of ``chat.stream`` / ``chat.complete`` (as in the official SDK).
 
     ``model`` and ``messages`` are required; messages are message models
-    (``UserMessage(...)``) or plain dicts (``{"role": "user", "content": "..."}``). Every
+    (``UserMessage(...)``, levante's or the official SDK's) or plain dicts
+    (``{"role": "user", "content": "..."}``). Every
     other body field is omitted when not passed; passing ``None`` to a nullable field sends
     ``null`` exactly as the official SDK does. ``stream`` is accepted for drop-in
     compatibility and must match the method. The per-call options are those of
@@ -47,7 +49,7 @@ class ChatParams(StreamParams, total=False):
     """
 
     model: Required[str]
-    messages: Required[Sequence[Message | Mapping[str, Any]]]
+    messages: Required[Sequence[Message | Mapping[str, Any] | BaseModel]]
     temperature: float | None
     top_p: float | None
     max_tokens: int | None
@@ -55,9 +57,9 @@ class ChatParams(StreamParams, total=False):
     stop: str | Sequence[str] | None
     random_seed: int | None
     metadata: Mapping[str, Any] | None
-    response_format: ResponseFormat | Mapping[str, Any] | None
-    tools: Sequence[Tool | Mapping[str, Any]] | None
-    tool_choice: ToolChoice | str | Mapping[str, Any] | None
+    response_format: ResponseFormat | Mapping[str, Any] | BaseModel | None
+    tools: Sequence[Tool | Mapping[str, Any] | BaseModel] | None
+    tool_choice: ToolChoice | str | Mapping[str, Any] | BaseModel | None
     presence_penalty: float | None
     frequency_penalty: float | None
     min_tokens: int | None
@@ -68,7 +70,7 @@ class ChatParams(StreamParams, total=False):
     prompt_logprobs: bool | None
     top_prompt_logprobs: int | None
     n: int | None
-    prediction: Prediction | Mapping[str, Any] | None
+    prediction: Prediction | Mapping[str, Any] | BaseModel | None
     parallel_tool_calls: bool | None
     reasoning_effort: str | None
     prompt_mode: str | None
