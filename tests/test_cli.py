@@ -252,6 +252,48 @@ def test_bench_counts_errors(keyed_server: EmbeddedServer) -> None:
     assert "authentication failed (401)" in result.stderr
 
 
+def test_serve_runs_until_interrupted() -> None:
+    port = closed_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "levante.cli", "serve", "--port", str(port), "--api-key", "k",
+         "--tokens-per-second", "1000", "--fault", "no-done"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(),
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.05)
+        import httpx2
+
+        body = {"model": "levante-echo", "messages": [{"role": "user", "content": "a b"}]}
+        with httpx2.Client(base_url=url, headers={"authorization": "Bearer k"}) as client:
+            streamed = client.post("/v1/chat/completions", json={**body, "stream": True})
+            assert streamed.status_code == 200
+            assert b"[DONE]" not in streamed.content  # the server-wide --fault applies
+            assert (
+                client.get("/v1/models", headers={"authorization": "Bearer no"}).status_code == 401
+            )
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=TIMEOUT)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 130  # uvicorn shuts down, then re-raises the SIGINT
+    assert b"dev server models: levante-echo" in err
+    assert b"Traceback" not in err
+
+
+def test_serve_refuses_a_bad_fault() -> None:
+    result = levante("serve", "--port", "0", "--fault", "explode")
+    assert_one_line_error(result, 2, "--fault: unknown fault 'explode'")
+
+
 def test_percentile() -> None:
     assert percentile([3.0, 1.0, 2.0], 50) == 2.0
     assert percentile([1.0, 2.0], 50) == 1.5

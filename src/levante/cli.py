@@ -4,7 +4,7 @@ Commands::
 
     levante chat [PROMPT]   stream one reply to stdout; without PROMPT, an interactive chat
                             (Ctrl-C stops a reply, Ctrl-C at the prompt, Ctrl-D or /exit quit)
-    levante serve           run the Mistral-compatible dev server (needs levante[server])
+    levante serve           run the Mistral-compatible dev server until Ctrl-C (exit 130)
     levante models          list the model ids the server offers
     levante bench           time to first token and tokens/s percentiles under concurrency
 
@@ -332,6 +332,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         parse_faults(args.fault)
     except FaultError as exc:
         raise _Fail(f"--fault: {exc}", EXIT_USAGE) from None
+    from .devserver import MODELS
+
+    names = ", ".join(model.id for model in MODELS)
+    _say(f"dev server models: {names} (and aliases); faults: X-Levante-Fault header")
     serve(
         host=args.host,
         port=args.port,

@@ -78,6 +78,7 @@ class StreamStats:
     aborted: int = 0
 
     def as_dict(self) -> dict[str, int]:
+        """The counters as the stats endpoint serves them."""
         return {"open": self.open, "completed": self.completed, "aborted": self.aborted}
 
 

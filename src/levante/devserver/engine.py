@@ -121,10 +121,12 @@ class Reply:
 
     @property
     def text(self) -> str:
+        """The whole text reply."""
         return "".join(self.tokens)
 
     @property
     def completion_tokens(self) -> int:
+        """Tokens generated: text tokens, or one per streamed tool-call delta."""
         if self.tool_calls:
             return sum(len(split_arguments(call.arguments)) + 1 for call in self.tool_calls)
         return len(self.tokens)
