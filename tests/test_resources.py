@@ -205,6 +205,30 @@ def test_one_keep_alive_connection_serves_every_call(client: Mistral, server: Li
     assert server.open_connections == 1
 
 
+def test_text_stream_follows_choice_zero_and_text_chunks(
+    recorder: Recorder, client: Mistral
+) -> None:
+    def deltas(*contents: tuple[int, Any]) -> bytes:
+        choices = [
+            {"index": index, "delta": {"content": content}, "finish_reason": None}
+            for index, content in contents
+        ]
+        return (
+            b"data: " + json.dumps({"id": "c", "model": "m", "choices": choices}).encode() + b"\n\n"
+        )
+
+    thinking = [{"type": "thinking", "thinking": [{"type": "text", "text": "hmm"}]}]
+    recorder.sse = (
+        deltas((1, "x"), (0, "a"))
+        + chunk(role="assistant")
+        + deltas((0, [*thinking, {"type": "text", "text": "b"}]))
+        + deltas((1, "y"), (0, "c"))
+        + b"data: [DONE]\n\n"
+    )
+    with client.chat.stream(model="m", messages=MESSAGES, n=2) as stream:
+        assert list(stream.text_stream) == ["a", "b", "c"]
+
+
 def test_chat_complete(client: Mistral, recorder: Recorder) -> None:
     response = client.chat.complete(model="m", messages=MESSAGES, random_seed=7)
     assert response.choices[0].message is not None

@@ -87,10 +87,12 @@ def decode_completion_event(sse: ServerSentEvent) -> CompletionEvent:
 
 def _delta_text(event: CompletionEvent) -> str | None:
     """The text of choice 0's delta, or ``None`` when the chunk carries no text."""
-    choices = event.data.choices
-    if not choices:
+    for choice in event.data.choices:
+        if choice.index == 0:
+            content = choice.delta.content
+            break
+    else:
         return None
-    content = choices[0].delta.content
     if isinstance(content, str):
         return content or None
     if not content:
