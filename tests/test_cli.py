@@ -161,6 +161,7 @@ def test_error_inside_the_stream_exits_1() -> None:
         (["chat", "--temperature", "hot", "x"], "must be a number >= 0, got 'hot'"),
         (["chat", "--max-tokens", "0", "x"], "must be a whole number > 0"),
         (["bench", "--concurrency", "two"], "must be a whole number > 0, got 'two'"),
+        (["models", "--retries", "-1"], "must be a whole number >= 0, got '-1'"),
         (["nope"], "invalid choice"),
         ([], "required: COMMAND"),
     ],

@@ -485,6 +485,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}")
+    return value
+
+
 def _non_negative_float(text: str) -> float:
     try:
         value = float(text)
@@ -499,7 +509,10 @@ def _connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server-url", help="base URL of a Mistral-compatible server")
     parser.add_argument("--api-key", help="API key (default: $MISTRAL_API_KEY)")
     parser.add_argument(
-        "--retries", type=int, default=2, help="retries on connection errors and 429/5xx (2)"
+        "--retries",
+        type=_non_negative_int,
+        default=2,
+        help="retries on connection errors and 429/5xx (2)",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no notices or stats on stderr")
 
