@@ -279,6 +279,7 @@ def test_error_body_is_bounded_and_connection_released() -> None:
         with pytest.raises(BadRequestError) as info:
             client.chat.complete(**CHAT)
         assert len(info.value.body) == ERROR_BODY_LIMIT
+        assert info.value.message == "x" * 500 + "..."
         assert server.wait_for_connections(0) == 0
 
 

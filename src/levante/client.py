@@ -85,6 +85,9 @@ ERROR_BODY_LIMIT: Final = 64 * 1024
 
 _OFFICIAL_HOSTS: Final = frozenset({"api.mistral.ai"})
 
+#: Longest message an APIError quotes from the body.
+_MAX_MESSAGE: Final = 500
+
 try:
     _VERSION = metadata.version("levante")
 except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
@@ -192,8 +195,9 @@ def _describe_error(status_code: int, reason: str, body: str) -> tuple[str, Any]
             if extras:
                 message = f"{message} ({', '.join(extras)})"
     if not message:
-        text = body.strip()
-        message = (text[:200] + "...") if len(text) > 200 else text
+        message = body.strip()
+    if len(message) > _MAX_MESSAGE:
+        message = message[:_MAX_MESSAGE] + "..."  # the whole text stays in .body
     return (message or reason or f"HTTP {status_code}"), detail
 
 
