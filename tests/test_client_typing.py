@@ -1,0 +1,41 @@
+"""The resources' keyword arguments are type-checked: mypy rejects misspelt, missing and
+mistyped arguments, and infers the stream types."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from mypy import api
+
+SNIPPET = """
+from levante.client import Mistral
+
+client = Mistral(api_key="k")
+client.chat.stream(model="m", messages=[{"role": "user", "content": "x"}], temprature=1)
+client.chat.complete(model=3, messages=[])
+client.fim.stream(model="m")
+client.conversations.append_stream(conversation_id="c", inputs="x", store="yes")
+client.models.list(timeout_ms="soon")
+reveal_type(client.chat.stream(model="m", messages=[], stream=True, timeout_ms=500))
+reveal_type(client.beta.conversations.start_stream(inputs="x"))
+"""
+
+
+def test_mypy_checks_resource_arguments(tmp_path: Path) -> None:
+    path = tmp_path / "snippet.py"
+    path.write_text(textwrap.dedent(SNIPPET))
+    cache = str(tmp_path / "cache")
+    out, err, status = api.run(["--strict", "--no-error-summary", "--cache-dir", cache, str(path)])
+    assert status == 1, err
+    lines = out.splitlines()
+    errors = [line.split(": error: ", 1)[1] for line in lines if ": error: " in line]
+    assert any('Unexpected keyword argument "temprature"' in e for e in errors)
+    assert any('"model" to "complete" of "Chat" has incompatible type "int"' in e for e in errors)
+    assert any('Missing named argument "prompt"' in e for e in errors)
+    assert any('"store" to "append_stream"' in e for e in errors)
+    assert any('"timeout_ms" to "list"' in e for e in errors)
+    assert len(errors) == 5, errors
+    notes = [line for line in lines if "Revealed type" in line]
+    assert "levante.resources.chat.ChatCompletionStream" in notes[0]
+    assert "EventStream[levante.models.conversations.ConversationEvents]" in notes[1]
