@@ -324,6 +324,34 @@ with Mistral(api_key=os.getenv("MISTRAL_API_KEY", ""), server_url=SERVER_URL) as
             # handle event
             print(event.data.choices[0].delta.content, flush=True)
 """,
+    "fim stream": """
+from mistralai.client import Mistral
+import os
+
+with Mistral(api_key=os.getenv("MISTRAL_API_KEY", ""), server_url=SERVER_URL) as mistral:
+    res = mistral.fim.stream(
+        model="codestral-latest", prompt="def", top_p=1, stream=True, suffix="return a+b"
+    )
+
+    with res as event_stream:
+        for event in event_stream:
+            # handle event
+            print(event.data.choices[0].delta.content, flush=True)
+""",
+    "agents stream": """
+from mistralai.client import Mistral
+import os
+
+with Mistral(api_key=os.getenv("MISTRAL_API_KEY", ""), server_url=SERVER_URL) as mistral:
+    res = mistral.agents.stream(messages=[
+        {"content": "Who is the best French painter? Answer in one sentence.", "role": "user"},
+    ], agent_id="<id>", stream=True)
+
+    with res as event_stream:
+        for event in event_stream:
+            # handle event
+            print(event.data.choices[0].delta.content, flush=True)
+""",
     "chat complete": """
 from mistralai.client import Mistral
 import os
