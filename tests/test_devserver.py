@@ -185,6 +185,7 @@ def test_tool_call_streamed_as_deltas(client: httpx2.Client, tool_choice: Any, p
     assert deltas[0].id and deltas[0].function.name == "get_weather"
     assert all(d.index == 0 for d in deltas)
     assert all(d.function.name == "" for d in deltas[1:])
+    assert all(d.id == "null" for d in deltas[1:])  # the id was not sent again
     arguments = json.loads("".join(d.function.arguments for d in deltas))
     assert arguments == {"city": "Paris", "unit": "celsius", "days": 1}
     assert parsed[-1].choices[0].finish_reason == "tool_calls"

@@ -140,11 +140,14 @@ def test_openai_sdk_stream_and_create(server: EmbeddedServer) -> None:
             tools=[WEATHER_TOOL],  # type: ignore[list-item]
             stream=True,
         )
-        name, arguments = "", ""
+        # merged the way OpenAI-style accumulators do: every string field concatenated
+        call_id, name, arguments = "", "", ""
         for chunk in tool_stream:
             for call in chunk.choices[0].delta.tool_calls or []:
+                call_id += call.id or ""
                 name += call.function.name or ""
                 arguments += call.function.arguments or ""
+        assert len(call_id) == 9
         assert name == "get_weather"
         assert json.loads(arguments) == {"city": "Oslo"}
 

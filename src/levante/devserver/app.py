@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import contextvars
 import itertools
+import json
 import logging
 import math
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 import anyio
@@ -47,6 +49,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from ..models import MistralModel, ModelCapabilities, ModelCard, ModelList
 from . import wire
 from .engine import MODELS, ModelSpec, Reply, chat_reply, fim_reply, message_text, resolve_model
 from .faults import FAULT_HEADER, FaultError, FaultPlan, parse_faults
@@ -390,7 +393,7 @@ class _Drop(Response):
         _dropping.set(True)
 
 
-async def _reply_json(ctx: _Context, payload: Any, reply: Reply) -> Response:
+async def _reply_json(ctx: _Context, payload: bytes, reply: Reply) -> Response:
     """A non-streamed reply: it takes as long as the stream would have."""
     if ctx.faults.disconnect_after is not None:
         return _Drop()
@@ -398,11 +401,15 @@ async def _reply_json(ctx: _Context, payload: Any, reply: Reply) -> Response:
     delay = ctx.faults.stall + ctx.timing.ttft + (reply.completion_tokens / tps if tps else 0.0)
     if delay > 0:
         await anyio.sleep(delay)
-    return JSONResponse(payload)
+    return Response(payload, media_type="application/json")
 
 
-_CHAT_ERROR = wire.event_block(
-    "error", wire.error_body("Internal server error (injected)", "internal_server_error", "3000")
+_CHAT_ERROR = (
+    b"event: error\ndata: "
+    + json.dumps(
+        wire.error_body("Internal server error (injected)", "internal_server_error", "3000")
+    ).encode()
+    + b"\n\n"
 )
 
 
@@ -410,15 +417,14 @@ def _completion(ctx: _Context, reply: Reply, model: str, stream: bool) -> Respon
     completion_id = uuid.uuid4().hex
     created = int(time.time())
     if stream:
-        chunks = wire.chat_chunks(reply, id=completion_id, model=model, created=created)
-        blocks = (wire.data_block(chunk) for chunk in chunks)
+        blocks = wire.chat_blocks(reply, id=completion_id, model=model, created=created)
         return _EventStream(ctx, blocks, wire.DONE_BLOCK, _CHAT_ERROR)
     return _Lazy(wire.chat_response(reply, id=completion_id, model=model, created=created), reply)
 
 
 @dataclass
 class _Lazy:
-    payload: Any
+    payload: bytes
     reply: Reply
 
 
@@ -494,7 +500,7 @@ _ENTRY_TYPES = ("message.input", "message.output", "function.call", "function.re
 
 
 def _input_entries(state: _State, inputs: Any) -> list[dict[str, Any]]:
-    stamp = wire.now_iso()
+    stamp = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
     if isinstance(inputs, str):
         inputs = [{"role": "user", "content": inputs}]
     if not isinstance(inputs, list) or not inputs:
@@ -568,20 +574,11 @@ def _converse(
     if store is not False:
         ctx.state.conversations[conversation.id] = conversation
     if _stream_flag(body):
-        events = wire.conversation_events(
+        blocks = wire.conversation_blocks(
             reply, conversation_id=conversation.id, entry_id=entry_id, model=conversation.model_name
         )
-        blocks = (wire.event_block(kind, data) for kind, data in events)
-        end = wire.event_block(*wire.conversation_done(reply))
-        error = wire.event_block(
-            "conversation.response.error",
-            {
-                "type": "conversation.response.error",
-                "created_at": wire.now_iso(),
-                "message": "Internal server error (injected)",
-                "code": 3000,
-            },
-        )
+        end = wire.conversation_done_block(reply)
+        error = wire.conversation_error_block("Internal server error (injected)", 3000)
         return _EventStream(ctx, blocks, end, error)
     payload = wire.conversation_response(reply, conversation_id=conversation.id, outputs=outputs)
     return _Lazy(payload, reply)
@@ -661,39 +658,30 @@ async def conversations_history(request: Request) -> Response:
 # ---- models
 
 
-def _card(spec: ModelSpec, model_id: str) -> dict[str, Any]:
-    return {
-        "id": model_id,
-        "object": "model",
-        "created": 1700000000,
-        "owned_by": "levante",
-        "name": model_id,
-        "description": spec.description
-        if model_id == spec.id
-        else f"Alias of {spec.id}: {spec.description}",
-        "max_context_length": 32768,
-        "aliases": list(spec.aliases) if model_id == spec.id else [spec.id],
-        "deprecation": None,
-        "default_model_temperature": 0.3,
-        "capabilities": {
-            "completion_chat": True,
-            "completion_fim": spec.fim,
-            "function_calling": True,
-            "fine_tuning": False,
-            "vision": False,
-            "classification": False,
-        },
-        "type": "base",
-    }
+def _card(spec: ModelSpec, model_id: str) -> ModelCard:
+    alias = model_id != spec.id
+    return ModelCard(
+        id=model_id,
+        created=1700000000,
+        owned_by="levante",
+        name=model_id,
+        description=f"Alias of {spec.id}: {spec.description}" if alias else spec.description,
+        aliases=[spec.id] if alias else list(spec.aliases),
+        default_model_temperature=0.3,
+        capabilities=ModelCapabilities(
+            completion_chat=True, completion_fim=spec.fim, function_calling=True
+        ),
+    )
 
 
-def _all_cards() -> list[dict[str, Any]]:
-    return [_card(spec, name) for spec in MODELS for name in (spec.id, *spec.aliases)]
+def _model_json(model: MistralModel) -> Response:
+    return Response(model.model_dump_json(by_alias=True), media_type="application/json")
 
 
 async def list_models(request: Request) -> Response:
     await _begin(request, needs_body=False)
-    return JSONResponse({"object": "list", "data": _all_cards()})
+    cards = [_card(spec, name) for spec in MODELS for name in (spec.id, *spec.aliases)]
+    return _model_json(ModelList(data=cards))
 
 
 async def get_model(request: Request) -> Response:
@@ -702,7 +690,7 @@ async def get_model(request: Request) -> Response:
     spec = resolve_model(name)
     if spec is None:
         raise _Reject(404, f"Model {name} not found", "not_found", code="1500")
-    return JSONResponse(_card(spec, name))
+    return _model_json(_card(spec, name))
 
 
 async def stats(request: Request) -> Response:
