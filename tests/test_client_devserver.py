@@ -18,6 +18,7 @@ from levante.errors import (
     NotFoundError,
     RateLimitError,
     StreamAPIError,
+    StreamTimeout,
 )
 
 ECHO = "levante-echo"
@@ -135,6 +136,17 @@ def test_injected_mid_stream_faults(client: Mistral) -> None:
         client.chat.complete(
             model=ECHO, messages=user(), http_headers=fault("disconnect-after=0"), retries=0
         )
+
+
+def test_idle_timeout_per_call(client: Mistral) -> None:
+    with (
+        client.chat.stream(
+            model=ECHO, messages=user(), http_headers=fault("stall-after=2:5"), idle_timeout=0.2
+        ) as stream,
+        pytest.raises(StreamTimeout) as info,
+    ):
+        list(stream)
+    assert info.value.events_delivered == 2
 
 
 @pytest.mark.anyio

@@ -301,3 +301,15 @@ async def test_async_storm_does_not_leak() -> None:
                 await client.chat.stream_async(**CHAT)
             assert len(app.state.attempts) == FAST.max_retries + 1
         assert server.wait_for_connections(0) == 0
+
+
+@pytest.mark.anyio
+async def test_async_connection_errors_retried_then_raised() -> None:
+    server = DroppingServer()
+    try:
+        async with Mistral(server_url=server.url, retries=FAST) as client:
+            with pytest.raises(APIConnectionError):
+                await client.chat.stream_async(**CHAT)
+        assert server.accepted == FAST.max_retries + 1
+    finally:
+        server.stop()
