@@ -36,7 +36,7 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -289,8 +289,8 @@ class _EventStream(Response):
         self,
         ctx: _Context,
         blocks: Iterable[bytes],
-        end: bytes,
-        error: bytes,
+        end: Callable[[], bytes],
+        error: Callable[[], bytes],
     ) -> None:
         self.status_code = 200
         self.background = None
@@ -347,7 +347,7 @@ class _EventStream(Response):
         if faults.malformed_after == sent:
             await self._write(send, b"data: {this is not json\n\n")
         if faults.error_after == sent:
-            await self._write(send, self._error)
+            await self._write(send, self._error())
             return "fault"
         if faults.disconnect_after == sent:
             return "drop"
@@ -361,20 +361,27 @@ class _EventStream(Response):
         interval = 1.0 / timing.tokens_per_second if timing.tokens_per_second else 0.0
         clock = anyio.current_time()
         sent = 0
-        blocks = itertools.chain(self._blocks, () if faults.no_done else (self._end,))
-        for block in blocks:
+        for block in self._blocks:
             if (outcome := await self._fault(sent, send)) is not None:
                 return outcome
             if faults.stall_after is not None and faults.stall_after[0] == sent:
                 await anyio.sleep(faults.stall_after[1])
                 clock = anyio.current_time()
-            elif sent and interval and block is not self._end:
+            elif sent and interval:
                 # Pace against a clock, not by sleeping a fixed interval, so the rate holds.
                 clock += interval
                 delay = clock - anyio.current_time()
                 if delay > 0:
                     await anyio.sleep(delay)
             await self._write(send, block)
+            sent += 1
+        if not faults.no_done:
+            # The end marker follows the last token at once (it is not a token).
+            if (outcome := await self._fault(sent, send)) is not None:
+                return outcome
+            if faults.stall_after is not None and faults.stall_after[0] == sent:
+                await anyio.sleep(faults.stall_after[1])
+            await self._write(send, self._end())
             sent += 1
         return await self._fault(sent, send) or "completed"
 
@@ -418,7 +425,7 @@ def _completion(ctx: _Context, reply: Reply, model: str, stream: bool) -> Respon
     created = int(time.time())
     if stream:
         blocks = wire.chat_blocks(reply, id=completion_id, model=model, created=created)
-        return _EventStream(ctx, blocks, wire.DONE_BLOCK, _CHAT_ERROR)
+        return _EventStream(ctx, blocks, lambda: wire.DONE_BLOCK, lambda: _CHAT_ERROR)
     return _Lazy(wire.chat_response(reply, id=completion_id, model=model, created=created), reply)
 
 
@@ -577,8 +584,14 @@ def _converse(
         blocks = wire.conversation_blocks(
             reply, conversation_id=conversation.id, entry_id=entry_id, model=conversation.model_name
         )
-        end = wire.conversation_done_block(reply)
-        error = wire.conversation_error_block("Internal server error (injected)", 3000)
+
+        # Built when sent, so that their created_at follows the deltas'.
+        def end() -> bytes:
+            return wire.conversation_done_block(reply)
+
+        def error() -> bytes:
+            return wire.conversation_error_block("Internal server error (injected)", 3000)
+
         return _EventStream(ctx, blocks, end, error)
     payload = wire.conversation_response(reply, conversation_id=conversation.id, outputs=outputs)
     return _Lazy(payload, reply)
