@@ -420,23 +420,26 @@ _CHAT_ERROR = (
 )
 
 
-def _completion(ctx: _Context, reply: Reply, model: str, stream: bool) -> Response | _Lazy:
+def _completion(ctx: _Context, reply: Reply, model: str, stream: bool) -> Response | _Whole:
     completion_id = uuid.uuid4().hex
     created = int(time.time())
     if stream:
         blocks = wire.chat_blocks(reply, id=completion_id, model=model, created=created)
         return _EventStream(ctx, blocks, lambda: wire.DONE_BLOCK, lambda: _CHAT_ERROR)
-    return _Lazy(wire.chat_response(reply, id=completion_id, model=model, created=created), reply)
+    return _Whole(wire.chat_response(reply, id=completion_id, model=model, created=created), reply)
 
 
 @dataclass
-class _Lazy:
+class _Whole:
+    """A non-streamed reply, sent by :func:`_finish` once its simulated generation time
+    has passed."""
+
     payload: bytes
     reply: Reply
 
 
-async def _finish(ctx: _Context, result: Response | _Lazy) -> Response:
-    if isinstance(result, _Lazy):
+async def _finish(ctx: _Context, result: Response | _Whole) -> Response:
+    if isinstance(result, _Whole):
         return await _reply_json(ctx, result.payload, result.reply)
     return result
 
@@ -558,7 +561,7 @@ def _completion_args(body: Mapping[str, Any]) -> dict[str, Any]:
 
 def _converse(
     ctx: _Context, conversation: _Conversation, new_entries: list[dict[str, Any]]
-) -> Response | _Lazy:
+) -> Response | _Whole:
     body = ctx.body
     args = {**conversation.completion_args, **_completion_args(body)}
     history = conversation.entries + new_entries
@@ -594,7 +597,7 @@ def _converse(
 
         return _EventStream(ctx, blocks, end, error)
     payload = wire.conversation_response(reply, conversation_id=conversation.id, outputs=outputs)
-    return _Lazy(payload, reply)
+    return _Whole(payload, reply)
 
 
 def _conversation(ctx: _Context, conversation_id: str) -> _Conversation:
