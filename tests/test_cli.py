@@ -113,13 +113,13 @@ def test_bad_key_is_a_one_line_authentication_error(keyed_server: EmbeddedServer
     assert "wrong" not in result.stderr
 
 
-def test_key_from_the_environment(keyed_server: EmbeddedServer) -> None:
+def test_key_and_url_from_the_environment(keyed_server: EmbeddedServer) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "levante.cli", "models", "--server-url", keyed_server.url],
+        [sys.executable, "-m", "levante.cli", "models"],
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
-        env={**env(), "MISTRAL_API_KEY": "right-key"},
+        env={**env(), "MISTRAL_API_KEY": "right-key", "MISTRAL_SERVER_URL": keyed_server.url},
     )
     assert result.returncode == 0, result.stderr
     assert "levante-echo" in result.stdout.split()

@@ -8,11 +8,15 @@ Commands::
     levante models          list the model ids the server offers
     levante bench           time to first token and tokens/s percentiles under concurrency
 
-Where requests go: ``--server-url`` when given; else the Mistral API when an API key is
-set (``--api-key`` or ``MISTRAL_API_KEY``); else an embedded dev server started in this
-process on a free loopback port (announced by one line on stderr), whose ``levante-chat``
-model (alias ``mistral-small-latest``, the default model) answers in canned, deterministic
-text, paced at 50 tokens/s so the streaming shows.
+Where requests go: ``--server-url`` (or ``MISTRAL_SERVER_URL``) when given; else the
+Mistral API when an API key is set (``--api-key`` or ``MISTRAL_API_KEY``); else an embedded
+dev server started in this process on a free loopback port (announced by one line on
+stderr), whose ``levante-chat`` model (alias ``mistral-small-latest``, the default model)
+answers in canned, deterministic text, paced at 50 tokens/s so the streaming shows: asked
+about the levante wind (``make demo``) it streams a paragraph about that wind.
+
+After each reply ``chat`` prints a stats line on stderr: time to the first token, tokens
+per second after it, the server's usage and the finish reason (``--quiet`` drops it).
 
 Exit codes:
     0    success
@@ -126,8 +130,9 @@ class _Target:
 @contextlib.contextmanager
 def _target(args: argparse.Namespace, **embedded_options: Any) -> Iterator[_Target]:
     api_key = args.api_key or os.environ.get("MISTRAL_API_KEY") or None
-    if args.server_url or api_key:
-        yield _Target(args.server_url, api_key)
+    server_url = args.server_url or os.environ.get("MISTRAL_SERVER_URL") or None
+    if server_url or api_key:
+        yield _Target(server_url, api_key)
         return
     try:
         from .devserver import EmbeddedServer
@@ -506,7 +511,9 @@ def _non_negative_float(text: str) -> float:
 
 
 def _connection_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--server-url", help="base URL of a Mistral-compatible server")
+    parser.add_argument(
+        "--server-url", help="base URL of a Mistral-compatible server ($MISTRAL_SERVER_URL)"
+    )
     parser.add_argument("--api-key", help="API key (default: $MISTRAL_API_KEY)")
     parser.add_argument(
         "--retries",
