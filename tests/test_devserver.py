@@ -506,3 +506,38 @@ def test_create_app_rejects_bad_options() -> None:
         create_app(tokens_per_second=0)
     with pytest.raises(ValueError, match="ttft"):
         create_app(ttft=-1)
+
+
+TIME_TOOL = {
+    "type": "function",
+    "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}},
+}
+
+
+@pytest.mark.parametrize(
+    ("parallel", "expected"), [(True, ["get_weather", "get_time"]), (False, ["get_weather"])]
+)
+def test_parallel_tool_calls(client: httpx2.Client, parallel: bool, expected: list[str]) -> None:
+    parsed = chunks(
+        chat_stream(
+            client,
+            model="levante-chat",
+            messages=[{"role": "user", "content": "call get_time and get_weather for Rome"}],
+            tools=[WEATHER_TOOL, TIME_TOOL],
+            parallel_tool_calls=parallel,
+        )
+    )
+    deltas = tool_deltas(parsed)
+    firsts = [d for d in deltas if d.function.name]
+    assert [d.function.name for d in firsts] == expected  # in the order of `tools`
+    assert [d.index for d in firsts] == list(range(len(expected)))
+    for index in range(len(expected)):
+        json.loads("".join(d.function.arguments for d in deltas if d.index == index))
+
+
+def test_split_arguments_always_gives_several_pieces() -> None:
+    from levante.devserver.engine import split_arguments
+
+    for text in ["{}", '{"a": 1}', '{"city": "Paris", "unit": "celsius"}']:
+        pieces = split_arguments(text)
+        assert len(pieces) >= 2 and "".join(pieces) == text
