@@ -34,6 +34,7 @@ BODY = {
         ("malformed-after=0;no-done", FaultPlan(malformed_after=0, no_done=True)),
         ("stall=2.5", FaultPlan(stall=2.5)),
         ("stall-after=4:0.25;byte-writes", FaultPlan(stall_after=(4, 0.25), byte_writes=True)),
+        ("stall=1;ping=0.25", FaultPlan(stall=1.0, ping=0.25)),
     ],
 )
 def test_grammar_accepts(header: str | None, plan: FaultPlan) -> None:
@@ -54,6 +55,7 @@ def test_grammar_accepts(header: str | None, plan: FaultPlan) -> None:
         ("no-done=1", "takes no value"),
         ("retry-after=1", "only make sense with status"),
         ("stall=1;stall=2", "given twice"),
+        ("ping=0", "interval > 0"),
     ],
 )
 def test_grammar_rejects(header: str, message: str) -> None:
@@ -302,3 +304,18 @@ def test_server_wide_faults_apply_when_the_header_is_absent() -> None:
         assert [e.event for e in decoded] == ["message", "error"]
     with pytest.raises(FaultError):
         EmbeddedServer(faults="explode")
+
+
+def test_ping_sends_comments_during_a_stall(server: EmbeddedServer, client: httpx2.Client) -> None:
+    with client.stream(
+        "POST",
+        "/v1/chat/completions",
+        json=BODY,
+        headers={"x-levante-fault": "stall=0.35;ping=0.1"},
+    ) as response:
+        raw = response.read()
+    before_first_event = raw.split(b"data:", 1)[0]
+    assert before_first_event == b": ping\n\n" * 3
+    events = SSEDecoder().feed(raw)
+    assert len(events) == 7 and events[-1].data == "[DONE]"  # comments are not events
+    assert server.fetch_stats() == {"open": 0, "completed": 1, "aborted": 0}

@@ -341,6 +341,18 @@ class _EventStream(Response):
         else:
             await send({"type": "http.response.body", "body": data, "more_body": True})
 
+    async def _pause(self, seconds: float, send: Send) -> None:
+        """Sleep, sending a ``: ping`` comment every ``ping`` seconds if asked to."""
+        ping = self._ctx.faults.ping
+        if ping is None:
+            await anyio.sleep(seconds)
+            return
+        deadline = anyio.current_time() + seconds
+        while (left := deadline - anyio.current_time()) > ping:
+            await anyio.sleep(ping)
+            await self._write(send, b": ping\n\n")
+        await anyio.sleep(max(left, 0.0))
+
     async def _fault(self, sent: int, send: Send) -> str | None:
         """Fire the faults due after ``sent`` events; return an outcome to stop early."""
         faults = self._ctx.faults
@@ -357,7 +369,7 @@ class _EventStream(Response):
         faults, timing = self._ctx.faults, self._ctx.timing
         # Headers are out already: a stall shows up as a late first event, not a late response.
         if faults.stall + timing.ttft > 0:
-            await anyio.sleep(faults.stall + timing.ttft)
+            await self._pause(faults.stall + timing.ttft, send)
         interval = 1.0 / timing.tokens_per_second if timing.tokens_per_second else 0.0
         clock = anyio.current_time()
         sent = 0
@@ -365,14 +377,14 @@ class _EventStream(Response):
             if (outcome := await self._fault(sent, send)) is not None:
                 return outcome
             if faults.stall_after is not None and faults.stall_after[0] == sent:
-                await anyio.sleep(faults.stall_after[1])
+                await self._pause(faults.stall_after[1], send)
                 clock = anyio.current_time()
             elif sent and interval:
                 # Pace against a clock, not by sleeping a fixed interval, so the rate holds.
                 clock += interval
                 delay = clock - anyio.current_time()
                 if delay > 0:
-                    await anyio.sleep(delay)
+                    await self._pause(delay, send)
             await self._write(send, block)
             sent += 1
         if not faults.no_done:
@@ -380,7 +392,7 @@ class _EventStream(Response):
             if (outcome := await self._fault(sent, send)) is not None:
                 return outcome
             if faults.stall_after is not None and faults.stall_after[0] == sent:
-                await anyio.sleep(faults.stall_after[1])
+                await self._pause(faults.stall_after[1], send)
             await self._write(send, self._end())
             sent += 1
         return await self._fault(sent, send) or "completed"

@@ -21,6 +21,9 @@ names and values is ignored, names are case-insensitive, a directive may appear 
 ``byte-writes``          write the body one byte per write
 ``no-done``              omit the end marker: ``data: [DONE]`` for chat, FIM and agents,
                          the ``conversation.response.done`` event for conversations
+``ping=S``               during any pause of a stream (time to first token, ``stall``,
+                         ``stall-after``, pacing) send a ``: ping`` comment every ``S``
+                         seconds (``S > 0``); comments are not events
 ======================  ==============================================================
 
 ``N`` counts the events already sent (the ``[DONE]`` marker included); a fault whose ``N``
@@ -38,7 +41,7 @@ FAULT_HEADER = "x-levante-fault"
 
 _FLAGS = ("byte-writes", "no-done")
 _COUNTS = ("disconnect-after", "error-after", "malformed-after", "times")
-_SECONDS = ("retry-after", "stall")
+_SECONDS = ("retry-after", "stall", "ping")
 _KNOWN = (*_FLAGS, *_COUNTS, *_SECONDS, "status", "stall-after")
 
 
@@ -58,6 +61,7 @@ class FaultPlan:
     malformed_after: int | None = None
     stall: float = 0.0
     stall_after: tuple[int, float] | None = None
+    ping: float | None = None
     byte_writes: bool = False
     no_done: bool = False
 
@@ -69,6 +73,7 @@ class FaultPlan:
             or self.error_after is not None
             or self.malformed_after is not None
             or self.stall_after is not None
+            or self.ping is not None
             or self.byte_writes
             or self.no_done
         )
@@ -127,6 +132,8 @@ def parse_faults(header: str | None) -> FaultPlan:
         status = int(raw_status)
     counts = {name: _count(name, v) for name in _COUNTS if (v := get(name)) is not None}
     seconds = {name: _seconds(name, v) for name in _SECONDS if (v := get(name)) is not None}
+    if seconds.get("ping") == 0:
+        raise FaultError("ping needs an interval > 0 seconds")
     if status is None and ("retry-after" in values or "times" in values):
         raise FaultError("retry-after and times only make sense with status=CODE")
     stall_after: tuple[int, float] | None = None
@@ -147,6 +154,7 @@ def parse_faults(header: str | None) -> FaultPlan:
         malformed_after=counts.get("malformed-after"),
         stall=seconds.get("stall", 0.0),
         stall_after=stall_after,
+        ping=seconds.get("ping"),
         byte_writes="byte-writes" in values,
         no_done="no-done" in values,
     )
