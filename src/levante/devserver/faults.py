@@ -3,7 +3,7 @@
 Grammar: directives separated by ``;``, each ``name`` or ``name=value``; whitespace around
 names and values is ignored, names are case-insensitive, a directive may appear once.
 
-======================  ==============================================================
+=======================  =============================================================
 ``status=CODE``          answer with HTTP ``CODE`` (400-599) and a Mistral-shaped error
                          body instead of a response
 ``retry-after=S``        with ``status``: add ``Retry-After: S`` (seconds)
@@ -24,7 +24,7 @@ names and values is ignored, names are case-insensitive, a directive may appear 
 ``ping=S``               during any pause of a stream (time to first token, ``stall``,
                          ``stall-after``, pacing) send a ``: ping`` comment every ``S``
                          seconds (``S > 0``); comments are not events
-======================  ==============================================================
+=======================  =============================================================
 
 ``N`` counts the events already sent (the ``[DONE]`` marker included); a fault whose ``N``
 is larger than the stream never fires.  Anything else is refused with HTTP 400.
