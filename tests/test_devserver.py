@@ -541,3 +541,18 @@ def test_split_arguments_always_gives_several_pieces() -> None:
     for text in ["{}", '{"a": 1}', '{"city": "Paris", "unit": "celsius"}']:
         pieces = split_arguments(text)
         assert len(pieces) >= 2 and "".join(pieces) == text
+
+
+def test_response_formats(client: httpx2.Client) -> None:
+    def reply(response_format: dict[str, Any]) -> Any:
+        body = {"model": "levante-echo", "messages": USER, "response_format": response_format}
+        text = "".join(c.choices[0].delta.content for c in chunks(chat_stream(client, **body)))
+        return json.loads(text)
+
+    assert reply({"type": "json_object"}) == {"reply": USER[0]["content"]}
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+    }
+    as_schema = reply({"type": "json_schema", "json_schema": {"name": "p", "schema": schema}})
+    assert as_schema == {"name": "levante", "age": 1}

@@ -487,6 +487,7 @@ async def chat_completions(request: Request) -> Response:
         _messages(ctx.body),
         max_tokens=_max_tokens(ctx.body),
         random_seed=_get(ctx.body, "random_seed", (int,)),
+        response_format=_get(ctx.body, "response_format", (dict,)),
         **_tool_options(ctx.body),
     )
     return await _finish(ctx, _completion(ctx, reply, name, _stream_flag(ctx.body)))
@@ -511,6 +512,7 @@ async def agents_completions(request: Request) -> Response:
         _messages(ctx.body),
         max_tokens=_max_tokens(ctx.body),
         random_seed=_get(ctx.body, "random_seed", (int,)),
+        response_format=_get(ctx.body, "response_format", (dict,)),
         **_tool_options(ctx.body),
     )
     return await _finish(ctx, _completion(ctx, reply, spec.id, _stream_flag(ctx.body)))

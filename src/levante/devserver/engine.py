@@ -25,6 +25,9 @@ the reply is a tool call (finish reason ``tool_calls``) instead of text.  Argume
 built from the tool's JSON schema: the first ``enum`` value or the ``default`` when there
 is one, else for strings the last capitalised word of the prompt that does not open it
 (``"Paris"``) or ``"levante"``, ``1`` for integers, ``1.0`` for numbers, ``true``, ``[]``, ``{}``.
+
+Response formats: ``json_object`` turns the text into ``{"reply": "<text>"}``;
+``json_schema`` replies with an object built from the schema the same way.
 """
 
 from __future__ import annotations
@@ -282,15 +285,33 @@ def _argument_value(name: str, schema: Any, prompt: str) -> Any:
     return {"integer": 1, "number": 1.0, "boolean": True, "array": [], "object": {}}.get(str(kind))
 
 
+def _object_for(schema: Any, prompt: str) -> dict[str, Any]:
+    properties = schema.get("properties") if isinstance(schema, Mapping) else None
+    values: dict[str, Any] = {}
+    if isinstance(properties, Mapping):
+        for name, prop in properties.items():
+            values[str(name)] = _argument_value(str(name), prop, prompt)
+    return values
+
+
 def _arguments(tool: Mapping[str, Any], prompt: str) -> str:
     function = tool.get("function")
     parameters = function.get("parameters") if isinstance(function, Mapping) else None
-    properties = parameters.get("properties") if isinstance(parameters, Mapping) else None
-    values: dict[str, Any] = {}
-    if isinstance(properties, Mapping):
-        for name, schema in properties.items():
-            values[str(name)] = _argument_value(str(name), schema, prompt)
-    return json.dumps(values, separators=(", ", ": "))
+    return json.dumps(_object_for(parameters, prompt), separators=(", ", ": "))
+
+
+def _json_reply(response_format: Any, text: str, prompt: str) -> str | None:
+    """The JSON text a ``json_object`` / ``json_schema`` response format asks for."""
+    if not isinstance(response_format, Mapping):
+        return None
+    kind = response_format.get("type")
+    if kind == "json_object":
+        return json.dumps({"reply": text}, ensure_ascii=False)
+    if kind == "json_schema":
+        spec = response_format.get("json_schema")
+        schema = spec.get("schema") if isinstance(spec, Mapping) else None
+        return json.dumps(_object_for(schema, prompt), ensure_ascii=False)
+    return None
 
 
 def _call_id(name: str, index: int, prompt: str) -> str:
@@ -317,8 +338,13 @@ def chat_reply(
     tool_choice: Any = "auto",
     parallel_tool_calls: bool = True,
     random_seed: int | None = None,
+    response_format: Any = None,
 ) -> Reply:
-    """The reply of ``model`` to a chat conversation (messages as plain dicts)."""
+    """The reply of ``model`` to a chat conversation (messages as plain dicts).
+
+    A ``json_object`` response format wraps the text as ``{"reply": text}``; a
+    ``json_schema`` one gets an object built from the schema like tool arguments.
+    """
     prompt_tokens = _prompt_tokens(messages)
     prompt = _last_with_role(messages, "user")
     last_role = str(messages[-1].get("role", "")) if messages else ""
@@ -338,6 +364,7 @@ def chat_reply(
         reason = "stop" if max_tokens is None else "length"
         return Reply(_long_tokens(count, random_seed or 0), reason, prompt_tokens)
     text = prompt if model.behaviour == "echo" else _chat_text(messages)
+    text = _json_reply(response_format, text, prompt) or text
     tokens, reason = _limit(tokenize(text), max_tokens)
     return Reply(tokens, reason, prompt_tokens)
 
