@@ -30,6 +30,7 @@ Design rules (keep them when changing this module):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import json
@@ -40,10 +41,17 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import AsyncGenerator, Callable, Collection, Coroutine, Generator
+from collections.abc import (
+    AsyncGenerator,
+    Callable,
+    Collection,
+    Coroutine,
+    Generator,
+    Iterator,
+)
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, NoReturn, TypeVar, cast
 
 import anyio
 import anyio.lowlevel
@@ -84,6 +92,9 @@ _FAIRNESS_MASK = 31
 _ABORT_MAX_CHUNKS = 64
 #: Longest error message quoted from a server payload.
 _MAX_MESSAGE = 500
+
+_monotonic = time.monotonic
+_get_ident = threading.get_ident
 
 _CLOSED = "closed"
 _DEADLINE = "deadline"
@@ -170,6 +181,7 @@ class _StreamCore(Generic[T]):
         first = _check_timeout("first_event_timeout", first_event_timeout)
         self._first_timeout = first if first is not None else self._idle_timeout
         self._decoder = SSEDecoder(max_event_size)
+        self._decoder_feed = self._decoder.feed
 
         self._response = response
         self._decode = decode
@@ -192,9 +204,9 @@ class _StreamCore(Generic[T]):
 
         self._events = 0
         self._bytes = 0
-        self._t0 = time.monotonic()
+        self._t0 = _monotonic()
         self._t_first: float | None = None
-        self._t_last = 0.0
+        self._t_last = self._t0
         self._longest_gap = 0.0
         self._t_end: float | None = None
         # Monotonic time by which the next event must arrive, or None.
@@ -238,28 +250,31 @@ class _StreamCore(Generic[T]):
 
     # -- the sans-IO engine -----------------------------------------------------------
 
-    def _feed(self, data: bytes) -> None:
-        """Decode one read; its events become the pending list."""
+    def _feed(self, data: bytes) -> list[ServerSentEvent]:
+        """Decode one read; its events (returned) become the pending list."""
         self._bytes += len(data)
         try:
-            events = self._decoder.feed(data)
+            events = self._decoder_feed(data)
         except EventTooLarge as exc:
             events = exc.events
             error = StreamEventTooLarge(str(exc), events_delivered=self._events)
             error.__cause__ = exc
             self._error = error
         if events:
-            now = time.monotonic()
-            if self._t_first is None:
-                self._t_first = now
-            else:
-                gap = now - self._t_last
-                if gap > self._longest_gap:
+            now = _monotonic()
+            gap = now - self._t_last
+            if gap > self._longest_gap:
+                # _t_last starts at construction, so the first "gap" is the time to the
+                # first event, which is not a gap between events.
+                if self._t_first is None:
+                    self._t_first = now
+                else:
                     self._longest_gap = gap
             self._t_last = now
+            self._deadline = None
             self._pending = events
             self._pos = 0
-            self._deadline = None
+        return events
 
     def _convert(self, event: ServerSentEvent) -> T:
         """Turn one dispatched event into the item to yield; raises _Ended at the sentinel."""
@@ -366,25 +381,56 @@ class _StreamCore(Generic[T]):
 # -- sync ---------------------------------------------------------------------------------
 
 
-def _shutdown_socket(response: httpx2.Response) -> None:
-    """Wake a thread blocked reading ``response`` by shutting its socket down.
+def _own_socket(response: httpx2.Response) -> Any:
+    """The socket that carries ``response`` and nothing else, if there is one.
 
-    Only for HTTP/1.1, where the socket belongs to this response alone; an HTTP/2 socket
-    carries other streams too.
+    Only HTTP/1.1 qualifies: an HTTP/2 socket carries other streams too, and in-process
+    transports have no socket at all. Sync transports give a ``socket.socket``, asyncio an
+    ``asyncio.TransportSocket``, trio a ``trio.socket.SocketType``: all can shut down.
     """
     if response.http_version != "HTTP/1.1":
-        return
+        return None
     network_stream = response.extensions.get("network_stream")
     if network_stream is None:
-        return
+        return None
     try:
         sock = network_stream.get_extra_info("socket")
+    except Exception:
+        return None
+    return sock if callable(getattr(sock, "shutdown", None)) else None
+
+
+def _shutdown_socket(response: httpx2.Response) -> None:
+    """Wake whoever is blocked reading ``response`` by shutting its socket down.
+
+    A blocked ``recv`` sees the end of the stream (closing the fd from another thread
+    would not wake it, on Linux); an event loop sees the socket readable, then at its end.
+    """
+    sock = _own_socket(response)
+    if sock is None:
+        return
+    # Already shut down or closed is fine: the reader is waking up anyway. The base
+    # method, because SSLSocket.shutdown would also drop its SSL object under the feet of
+    # the reading thread.
+    with contextlib.suppress(OSError):
         if isinstance(sock, socket.socket):
-            # The base method: SSLSocket.shutdown would also drop its SSL object under the
-            # feet of the reading thread.
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except OSError:
-        pass  # already shut down or closed: the reader is waking up anyway
+        else:
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _plain_body(response: httpx2.Response) -> bool:
+    """Whether ``iter_raw()`` yields the same bytes as ``iter_bytes()`` for ``response``.
+
+    ``iter_bytes()`` undoes any Content-Encoding; without one it is ``iter_raw()`` plus
+    two generator layers per read, which is measurable at one event per read.
+    """
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    return encoding in ("", "identity") and not response.is_stream_consumed
+
+
+def _body_iterator(response: httpx2.Response) -> Iterator[bytes]:
+    return response.iter_raw() if _plain_body(response) else response.iter_bytes()
 
 
 class _Watchdog:
@@ -516,7 +562,8 @@ class EventStream(_StreamCore[T]):
         )
         # Reentrant: close() may run in a signal handler on the reading thread.
         self._lock = threading.RLock()
-        self._chunks: Generator[bytes] | None = None
+        # Not started until the first read, so creating it here costs nothing.
+        self._chunks = cast(Generator[bytes], _body_iterator(response))
         # A read is in progress (the only time another thread must not touch _chunks).
         self._reading = False
         self._reader = 0
@@ -556,7 +603,7 @@ class EventStream(_StreamCore[T]):
         return self._next_slow()
 
     def _next_slow(self) -> T:
-        while self._pos >= len(self._pending):
+        while True:
             if self._error is not None:
                 self._release()
                 raise self._take_error()
@@ -565,63 +612,111 @@ class EventStream(_StreamCore[T]):
             if self._complete:
                 self._drain()  # after a terminal event
                 raise StopIteration
-            data = self._read(self._next_deadline())
+            deadline = self._deadline
+            if deadline is None and self._idle_timeout is not None:
+                deadline = self._next_deadline()
+            if deadline is None:
+                # _read() without a deadline, inlined: at one event per read this runs
+                # once per event. See _read for the handshake with close().
+                self._reading = True
+                self._reader = _get_ident()
+                if self._closed:
+                    self._reading = False
+                    self._release()
+                    raise StopIteration
+                try:
+                    data = next(self._chunks, None)
+                except BaseException as exc:
+                    self._reading = False
+                    self._read_failed(exc)
+                self._reading = False
+                if self._interrupt is not None:
+                    raise self._read_interrupted()
+            else:
+                data = self._read(deadline)
             if data is None:
                 try:
                     self._finish_body()
                 finally:
                     self._release()
                 raise StopIteration
-            self._feed(data)
-        return self.__next__()
+            events = self._feed(data)
+            if events:
+                # The fast path of __next__, inlined for the same reason.
+                self._pos = 1
+                try:
+                    return self._convert(events[0])
+                except _Ended:
+                    self._drain()
+                    raise StopIteration from None
+                except BaseException:
+                    self._release()
+                    raise
 
     def _read(self, deadline: float | None) -> bytes | None:
-        """One read of the body; None at its end. Releases the response before raising."""
-        with self._lock:
+        """One read of the body; None at its end. Releases the response before raising.
+
+        The flags below are a handshake with :meth:`close` in another thread, which sets
+        ``_closed`` and then looks at ``_reading``: whichever runs second sees the other's
+        write (the GIL orders them), so a read never starts on a stream being closed, and a
+        close never misses a read in progress. Deadlines also involve the watchdog thread,
+        so that path takes the lock.
+        """
+        if deadline is None:
+            self._reading = True
+            self._reader = _get_ident()
             if self._closed:
+                self._reading = False
+                self._release()
                 raise StopIteration
-            if deadline is not None:
-                if time.monotonic() >= deadline:
-                    expired = True
-                else:
-                    expired = False
-                    armed = self._armed_at
-                    if armed is None or armed > deadline:
-                        self._armed_at = deadline
-                        _WATCHDOG.arm(deadline, self)
-            if deadline is None or not expired:
+        else:
+            self._start_timed_read(deadline)
+        try:
+            data = next(self._chunks, None)
+        except BaseException as exc:
+            self._reading = False
+            self._read_failed(exc)
+        self._reading = False
+        if self._interrupt is not None:
+            raise self._read_interrupted()
+        return data
+
+    def _read_failed(self, exc: BaseException) -> NoReturn:
+        """Release after a failed read and raise what the stream reports instead."""
+        interrupt = self._interrupt
+        self._release()
+        if interrupt == _CLOSED:
+            raise self._closed_error() from None
+        if interrupt == _DEADLINE:
+            raise self._timeout_error() from None
+        if isinstance(exc, httpx2.RequestError):
+            raise self._transport_error(exc) from exc
+        raise exc
+
+    def _read_interrupted(self) -> StreamError:
+        """Release after a read that close() or the watchdog cut short."""
+        interrupt = self._interrupt
+        self._release()
+        if interrupt == _CLOSED:
+            return self._closed_error()
+        return self._timeout_error()
+
+    def _start_timed_read(self, deadline: float) -> None:
+        with self._lock:
+            if not self._closed and time.monotonic() < deadline:
+                armed = self._armed_at
+                if armed is None or armed > deadline:
+                    self._armed_at = deadline
+                    _WATCHDOG.arm(deadline, self)
                 self._read_deadline = deadline
                 self._reading = True
                 self._reader = threading.get_ident()
-        if deadline is not None and expired:
-            self._release()
-            raise self._timeout_error()
-        try:
-            chunks = self._chunks
-            if chunks is None:
-                chunks = self._chunks = cast(Generator[bytes], self._response.iter_bytes())
-            data = next(chunks, None)
-        except BaseException as exc:
-            with self._lock:
-                self._reading = False
-                interrupt = self._interrupt
-            self._release()
-            if interrupt == _CLOSED:
-                raise self._closed_error() from None
-            if interrupt == _DEADLINE:
-                raise self._timeout_error() from None
-            if isinstance(exc, httpx2.RequestError):
-                raise self._transport_error(exc) from exc
-            raise
-        with self._lock:
-            self._reading = False
-            interrupt = self._interrupt
-        if interrupt is not None:
-            self._release()
-            if interrupt == _CLOSED:
-                raise self._closed_error()
-            raise self._timeout_error()
-        return data
+                return
+            closed = self._closed
+        self._release()
+        if closed:
+            raise StopIteration
+        raise self._timeout_error()
 
     def _drain(self) -> None:
         """After the sentinel: read what is left of the body, within bounds, then release."""
@@ -666,7 +761,7 @@ class EventStream(_StreamCore[T]):
             # Events decoded but not yet delivered are dropped with the stream.
             self._pending = []
         try:
-            if self._chunks is not None and not reading:
+            if not reading:
                 self._chunks.close()
             self._response.close()
         except (httpx2.HTTPError, OSError):
@@ -682,28 +777,31 @@ class EventStream(_StreamCore[T]):
         """Release the connection now. Idempotent; safe from any thread at any time.
 
         If another thread is blocked reading this stream, it is woken (its ``__next__``
-        raises :class:`~levante.errors.StreamClosed`) and this call waits until it has
-        released the connection.
+        raises :class:`~levante.errors.StreamClosed`) and this call returns once the
+        connection is released.
         """
         with self._lock:
             self._closed = True
             if self._release_finished:
                 return
-            if not self._released and not self._reading:
-                event = None
-            else:
-                if self._reading:
-                    if self._interrupt is None:
-                        self._interrupt = _CLOSED
-                    _shutdown_socket(self._response)
-                    if self._reader == threading.get_ident():
-                        return  # a signal handler inside the read: the read releases on return
-                # Another thread is releasing, or will as soon as its read wakes up.
-                event = self._released_event
-                if event is None:
-                    event = self._released_event = threading.Event()
-        if event is None or not event.wait(_CLOSE_WAIT):
-            self._release()
+            reading = self._reading
+            if reading:
+                if self._interrupt is None:
+                    self._interrupt = _CLOSED
+                _shutdown_socket(self._response)
+                if self._reader == threading.get_ident():
+                    return  # a signal handler inside the read: the read releases on return
+            event = self._released_event
+            if event is None:
+                event = self._released_event = threading.Event()
+        if reading:
+            # The woken reader releases by itself; once it has left the read (even if it
+            # raced past the interrupt with data in hand) it is safe to release from here.
+            give_up = time.monotonic() + _CLOSE_WAIT
+            while self._reading and not event.wait(0.02) and time.monotonic() < give_up:
+                pass
+        self._release()
+        event.wait(_CLOSE_WAIT)  # if the reader is releasing right now, let it finish
 
     def __del__(self) -> None:
         if getattr(self, "_released", True):
@@ -858,6 +956,8 @@ class EventStreamAsync(_StreamCore[T]):
             max_event_size=max_event_size,
         )
         self._chunks: AsyncGenerator[bytes] | None = None
+        # Whether aclose() can wake a read by shutting the socket down (see _read).
+        self._socket_wakes = _own_socket(response) is not None
         self._reading = False
         self._scope: anyio.CancelScope | None = None
         self._interrupt: str | None = None
@@ -911,7 +1011,7 @@ class EventStreamAsync(_StreamCore[T]):
             raise self._closed_error()
 
     async def _next_slow(self) -> T:
-        while self._pos >= len(self._pending):
+        while True:
             if self._error is not None:
                 await self._release()
                 raise self._take_error()
@@ -920,31 +1020,73 @@ class EventStreamAsync(_StreamCore[T]):
             if self._complete:
                 await self._drain()  # after a terminal event
                 raise StopAsyncIteration
-            data = await self._read(self._next_deadline())
+            deadline = self._deadline
+            if deadline is None and self._idle_timeout is not None:
+                deadline = self._next_deadline()
+            data = await self._read(deadline)
             if data is None:
                 try:
                     self._finish_body()
                 finally:
                     await self._release()
                 raise StopAsyncIteration
-            self._feed(data)
-        return await self.__anext__()
+            events = self._feed(data)
+            if events:
+                # The fast path of __anext__, inlined: at one event per read this runs
+                # once per event.
+                self._pos = 1
+                try:
+                    return self._convert(events[0])
+                except _Ended:
+                    await self._drain()
+                    raise StopAsyncIteration from None
+                except BaseException:
+                    await self._release()
+                    raise
 
     async def _read(self, deadline: float | None) -> bytes | None:
-        """One read of the body; None at its end. Releases the response before raising."""
+        """One read of the body; None at its end. Releases the response before raising.
+
+        ``aclose()`` from another task must wake a read in progress. Over HTTP/1.1 it shuts
+        the socket down, which the event loop sees as the end of the body, so a plain read
+        needs nothing per call. A cancel scope (a few microseconds per read on asyncio,
+        more on trio) is entered only for reads with a deadline, or when there is no
+        socket of our own to shut down (HTTP/2, in-process transports).
+        """
         if self._closed:
+            await self._release()
             raise StopAsyncIteration
+        chunks = self._chunks
+        if chunks is None:
+            response = self._response
+            body = response.aiter_raw() if _plain_body(response) else response.aiter_bytes()
+            chunks = self._chunks = body
+        if deadline is None and self._socket_wakes:
+            self._reading = True
+            try:
+                data = await chunks.__anext__()
+            except StopAsyncIteration:
+                data = None
+            except BaseException as exc:
+                self._reading = False
+                await self._read_failed(exc)
+            self._reading = False
+            if self._interrupt is not None:
+                raise await self._read_interrupted()
+            return data
+        return await self._read_in_scope(chunks, deadline)
+
+    async def _read_in_scope(
+        self, chunks: AsyncGenerator[bytes], deadline: float | None
+    ) -> bytes | None:
         if deadline is None:
             scope = anyio.CancelScope()
         else:
-            remaining = deadline - time.monotonic()
+            remaining = deadline - _monotonic()
             if remaining <= 0:
                 await self._release()
                 raise self._timeout_error()
             scope = anyio.CancelScope(deadline=anyio.current_time() + remaining)
-        chunks = self._chunks
-        if chunks is None:
-            chunks = self._chunks = self._response.aiter_bytes()
         self._scope = scope
         self._reading = True
         data: bytes | None = None
@@ -957,24 +1099,34 @@ class EventStreamAsync(_StreamCore[T]):
         except BaseException as exc:
             self._reading = False
             self._scope = None
-            interrupt = self._interrupt
-            await self._release()
-            if isinstance(exc, anyio.get_cancelled_exc_class()):
-                raise  # an outer cancellation: our own scope swallows its own
-            if interrupt == _CLOSED:
-                raise self._closed_error() from None
-            if isinstance(exc, httpx2.RequestError):
-                raise self._transport_error(exc) from exc
-            raise
+            await self._read_failed(exc)
         self._reading = False
         self._scope = None
-        interrupt = self._interrupt
-        if interrupt is not None or scope.cancelled_caught:
-            await self._release()
-            if interrupt == _CLOSED:
-                raise self._closed_error()
-            raise self._timeout_error()
+        if scope.cancelled_caught and self._interrupt is None:
+            self._interrupt = _DEADLINE
+        if self._interrupt is not None:
+            raise await self._read_interrupted()
         return data
+
+    async def _read_failed(self, exc: BaseException) -> NoReturn:
+        """Release after a failed read and raise what the stream reports instead."""
+        interrupt = self._interrupt
+        await self._release()
+        if isinstance(exc, anyio.get_cancelled_exc_class()):
+            raise exc  # an outer cancellation (a scope of ours swallows its own)
+        if interrupt == _CLOSED:
+            raise self._closed_error() from None
+        if isinstance(exc, httpx2.RequestError):
+            raise self._transport_error(exc) from exc
+        raise exc
+
+    async def _read_interrupted(self) -> StreamError:
+        """Release after a read that aclose() or a deadline cut short."""
+        interrupt = self._interrupt
+        await self._release()
+        if interrupt == _CLOSED:
+            return self._closed_error()
+        return self._timeout_error()
 
     async def _drain(self) -> None:
         """After the sentinel: read what is left of the body, within bounds, then release."""
@@ -1027,17 +1179,21 @@ class EventStreamAsync(_StreamCore[T]):
         """
         self._closed = True
         if not self._release_finished:
-            scope = self._scope
-            if self._released or (self._reading and scope is not None):
-                if not self._released and scope is not None:
-                    if self._interrupt is None:
-                        self._interrupt = _CLOSED
+            if self._reading and not self._released:
+                if self._interrupt is None:
+                    self._interrupt = _CLOSED
+                scope = self._scope
+                if scope is not None:
                     scope.cancel()
+                else:
+                    _shutdown_socket(self._response)
+            if self._reading or self._released:
+                # Another task is leaving its read, or releasing: it sets the event when
+                # done. This wait may be cancelled without leaking anything, since that
+                # task releases the connection whether or not anyone waits for it.
                 event = self._released_event
                 if event is None:
                     event = self._released_event = anyio.Event()
-                # The other task releases as soon as it runs again; this wait may be
-                # cancelled without leaking anything, since the release does not need it.
                 with anyio.move_on_after(_CLOSE_WAIT):
                     await event.wait()
             await self._release()
