@@ -551,3 +551,60 @@ async def test_a_large_backlog_does_not_starve_other_tasks(server: Server) -> No
             assert ticks >= 4000 // 32
             assert worst < 0.05, f"the ticker waited {worst * 1000:.1f} ms"
         assert_pooled(server, client)
+
+
+# -- transports without a socket of their own --------------------------------------------
+
+
+class OneEventThenSilence(httpx2.AsyncByteStream):
+    """A body that sends one event and then never ends, from an in-process transport."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b"data: 1\n\n"
+        await anyio.sleep_forever()
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def silent_client(body: OneEventThenSilence) -> httpx2.AsyncClient:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, stream=body, headers={"content-type": "text/event-stream"})
+
+    return httpx2.AsyncClient(transport=httpx2.MockTransport(handler), base_url="http://test")
+
+
+async def test_aclose_wakes_a_read_without_a_socket() -> None:
+    body = OneEventThenSilence()
+    async with silent_client(body) as client, client.stream("GET", "/") as response:
+        stream = EventStreamAsync(response, loads)
+        assert not stream._socket_wakes  # the cancel scope path
+        assert await stream.__anext__() == 1
+        outcome: list[BaseException] = []
+
+        async def consume() -> None:
+            try:
+                await stream.__anext__()
+            except StreamClosed as exc:
+                outcome.append(exc)
+
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(consume)
+                await wait_until_reading(stream)
+                await stream.aclose()
+        assert [type(exc) for exc in outcome] == [StreamClosed]
+        assert stream.closed and body.closed
+
+
+async def test_idle_timeout_without_a_socket() -> None:
+    body = OneEventThenSilence()
+    async with silent_client(body) as client, client.stream("GET", "/") as response:
+        stream = EventStreamAsync(response, loads, idle_timeout=0.2)
+        assert await stream.__anext__() == 1
+        with anyio.fail_after(5), pytest.raises(StreamTimeout):
+            await stream.__anext__()
+        assert stream.closed and body.closed

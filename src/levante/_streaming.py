@@ -18,10 +18,13 @@ Design rules (keep them when changing this module):
    the next one, compares it with the sentinel, runs a substring prefilter for in-stream
    errors, and calls ``decode``, which does the only JSON parse on the normal path. Clocks
    are read once per read, not once per event.
-4. Reads are interruptible. Sync: ``close()`` from another thread and the timeout watchdog
-   shut the socket down, which wakes a blocked ``recv`` (closing the fd alone does not,
-   on Linux). Async: each read runs in a cancel scope owned by the stream, which
-   ``aclose()`` and the deadlines cancel.
+4. Reads are interruptible. ``close()`` from another thread, ``aclose()`` from another task
+   and the sync timeout watchdog shut the socket down: a blocked ``recv`` wakes up (closing
+   the fd alone does not, on Linux) and an event loop sees the socket at its end. That
+   costs nothing per read. Async reads with a deadline, or without a socket of their own
+   (HTTP/2, in-process transports), run in a cancel scope owned by the stream instead,
+   which ``aclose()`` and the deadline cancel. A blocked sync read without a socket of
+   its own cannot be interrupted: ``close()`` then releases after a bounded wait.
 5. A complete stream gives its connection back to the pool: after the sentinel the rest of
    the body is drained within :data:`DRAIN_MAX_BYTES` and :data:`DRAIN_TIMEOUT`, else the
    connection is dropped rather than reused in an unknown state.
@@ -618,8 +621,8 @@ class EventStream(_StreamCore[T]):
             if deadline is None:
                 # _read() without a deadline, inlined: at one event per read this runs
                 # once per event. See _read for the handshake with close().
-                self._reading = True
                 self._reader = _get_ident()
+                self._reading = True
                 if self._closed:
                     self._reading = False
                     self._release()
@@ -663,8 +666,8 @@ class EventStream(_StreamCore[T]):
         so that path takes the lock.
         """
         if deadline is None:
-            self._reading = True
             self._reader = _get_ident()
+            self._reading = True
             if self._closed:
                 self._reading = False
                 self._release()
@@ -709,8 +712,8 @@ class EventStream(_StreamCore[T]):
                     self._armed_at = deadline
                     _WATCHDOG.arm(deadline, self)
                 self._read_deadline = deadline
+                self._reader = _get_ident()
                 self._reading = True
-                self._reader = threading.get_ident()
                 return
             closed = self._closed
         self._release()
@@ -808,6 +811,8 @@ class EventStream(_StreamCore[T]):
             return
         try:
             self._release()
+        except Exception:
+            pass  # e.g. at interpreter shutdown: a finalizer must not raise
         finally:
             warnings.warn(
                 f"unclosed {self!r}: use 'with' or call close()",
@@ -844,7 +849,7 @@ async def _uncancellable(cleanup: Coroutine[Any, Any, None]) -> None:
 
 
 async def _abort_body(chunks: AsyncGenerator[bytes]) -> None:
-    """Finish an unexhausted ``aiter_bytes()`` by cancelling its next read.
+    """Finish an unexhausted ``aiter_raw()`` / ``aiter_bytes()`` by cancelling its next read.
 
     ``aclose()`` alone throws GeneratorExit in at the outer ``yield``; httpx2's transport
     stream then abandons the httpcore2 generator it iterates, which trio reports as a
