@@ -172,3 +172,26 @@ class SSEApp:
                     yield b": ping\n\n"
 
         return self._respond(chunks())
+
+
+def serve_raw_once(payload: bytes) -> tuple[str, threading.Thread]:
+    """A one-shot raw HTTP server: answer one request with ``payload`` bytes, then hang up.
+
+    For responses uvicorn will not produce, such as a body cut off mid-chunk. Returns the
+    URL and the serving thread (join it, with a timeout, at the end of the test).
+    """
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(10)
+
+    def run() -> None:
+        with listener:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(payload)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", thread

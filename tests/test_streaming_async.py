@@ -23,6 +23,7 @@ import pytest
 
 from levante._streaming import DRAIN_MAX_BYTES, DRAIN_TIMEOUT, EventStreamAsync
 from levante.errors import (
+    APIConnectionError,
     APITimeoutError,
     IncompleteStreamError,
     StreamAPIError,
@@ -32,7 +33,7 @@ from levante.errors import (
     StreamTimeout,
 )
 from levante.sse import ServerSentEvent
-from liveserver import LiveServer, SSEApp, live_server, pool_connections
+from liveserver import LiveServer, SSEApp, live_server, pool_connections, serve_raw_once
 
 pytestmark = pytest.mark.anyio
 
@@ -473,6 +474,22 @@ async def test_httpx_read_timeout_becomes_api_timeout_error(server: Server) -> N
             assert isinstance(info.value.__cause__, httpx2.ReadTimeout)
             assert stream.closed
         assert_dropped(server, client)
+
+
+async def test_connection_lost_mid_body_becomes_api_connection_error() -> None:
+    head = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+    )
+    url, thread = serve_raw_once(head + b"9\r\ndata: 1\n\n\r\n")
+    async with httpx2.AsyncClient(timeout=10) as client, client.stream("GET", url) as response:
+        stream = EventStreamAsync(response, loads, sentinel="[DONE]")
+        assert await stream.__anext__() == 1
+        with pytest.raises(APIConnectionError) as info:
+            await stream.__anext__()
+        assert isinstance(info.value.__cause__, httpx2.RemoteProtocolError)
+        assert stream.closed
+        assert pool_connections(client) == []
+    thread.join(5)
 
 
 # -- drain after the sentinel -------------------------------------------------------------

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ from levante.errors import (
     StreamTimeout,
 )
 from levante.sse import EventTooLarge, ServerSentEvent
-from liveserver import LiveServer, SSEApp, live_server, pool_connections
+from liveserver import LiveServer, SSEApp, live_server, pool_connections, serve_raw_once
 
 Server = tuple[SSEApp, LiveServer]
 
@@ -602,30 +601,11 @@ def test_httpx_read_timeout_becomes_api_timeout_error(
 # -- transport errors ---------------------------------------------------------------------
 
 
-def serve_once(payload: bytes) -> tuple[str, threading.Thread]:
-    """A one-shot raw HTTP server: answer one request with ``payload``, then hang up."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-    listener.settimeout(10)
-
-    def run() -> None:
-        with listener:
-            conn, _ = listener.accept()
-            with conn:
-                conn.recv(65536)
-                conn.sendall(payload)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return f"http://127.0.0.1:{listener.getsockname()[1]}", thread
-
-
 def test_connection_lost_mid_body_becomes_api_connection_error() -> None:
     head = (
         b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
     )
-    url, thread = serve_once(head + b"9\r\ndata: 1\n\n\r\n")
+    url, thread = serve_raw_once(head + b"9\r\ndata: 1\n\n\r\n")
     with httpx2.Client(timeout=10) as client, client.stream("GET", url) as response:
         stream = EventStream(response, loads, sentinel="[DONE]")
         assert next(stream) == 1
