@@ -1157,9 +1157,14 @@ class EventStreamAsync(_StreamCore[T]):
         self._t_end = time.monotonic()
         # Events decoded but not yet delivered are dropped with the stream.
         self._pending = []
+        chunks = self._chunks
         try:
-            with anyio.CancelScope(shield=True):
-                await _uncancellable(self._close_response(self._chunks, self._reading))
+            if not self._response.is_closed or (
+                chunks is not None and getattr(chunks, "ag_frame", None) is not None
+            ):
+                with anyio.CancelScope(shield=True):
+                    await _uncancellable(self._close_response(chunks, self._reading))
+            # else: the body was read to its end, which closed the response already.
         finally:
             self._release_finished = True
             event = self._released_event
