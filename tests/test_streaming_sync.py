@@ -577,6 +577,18 @@ def test_timeouts_do_not_fire_while_events_flow(server: Server, client: httpx2.C
     assert_pooled(server, client)
 
 
+def test_watchdog_moves_its_deadline_while_events_keep_coming(
+    server: Server, client: httpx2.Client
+) -> None:
+    # Each wait is shorter than the timeout, but the whole stream is much longer: the
+    # watchdog wakes at stale deadlines during later reads and must re-arm, not fire.
+    with client.stream("GET", "/sse?n=6&delay=0.12") as response:
+        stream = EventStream(response, loads, sentinel="[DONE]", idle_timeout=0.3)
+        assert [item["i"] for item in stream] == list(range(6))
+        assert stream.stats.elapsed > 0.5
+    assert_pooled(server, client)
+
+
 def test_timeouts_share_one_watchdog_thread(server: Server, client: httpx2.Client) -> None:
     before = threading.active_count()
     for _ in range(10):
