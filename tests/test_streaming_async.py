@@ -115,6 +115,15 @@ async def test_terminal_event_ends_the_stream_and_keeps_the_connection(server: S
         assert_pooled(server, client)
 
 
+async def test_an_already_read_response_is_replayed(server: Server) -> None:
+    async with connect(server) as client:
+        response = await client.get("/sse?n=3")
+        stream = EventStreamAsync(response, loads, sentinel="[DONE]")
+        assert [item["i"] async for item in stream] == [0, 1, 2]
+        assert stream.closed
+        assert_pooled(server, client)
+
+
 async def test_subclass_can_add_helpers(server: Server) -> None:
     class Numbers(EventStreamAsync[dict[str, int]]):
         async def total(self) -> int:

@@ -164,6 +164,14 @@ def test_gzip_content_encoding_is_decoded(server: Server, client: httpx2.Client)
         assert list(EventStream(response, loads, sentinel="[DONE]")) == [1, 2]
 
 
+def test_an_already_read_response_is_replayed(server: Server, client: httpx2.Client) -> None:
+    response = client.get("/sse?n=3")  # not streamed: the body is in memory, closed
+    stream = EventStream(response, loads, sentinel="[DONE]")
+    assert [item["i"] for item in stream] == [0, 1, 2]
+    assert stream.closed
+    assert_pooled(server, client)
+
+
 # -- correctness guards -------------------------------------------------------------------
 
 
