@@ -129,7 +129,7 @@ def test_injected_mid_stream_faults(client: Mistral) -> None:
         client.chat.stream(
             model=ECHO, messages=user(), http_headers=fault("disconnect-after=1")
         ) as s,
-        pytest.raises(APIConnectionError, match="RemoteProtocolError"),
+        pytest.raises(IncompleteStreamError, match="RemoteProtocolError"),
     ):
         list(s)
     with pytest.raises(APIConnectionError):

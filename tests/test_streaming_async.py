@@ -23,7 +23,6 @@ import pytest
 
 from levante._streaming import DRAIN_MAX_BYTES, DRAIN_TIMEOUT, EventStreamAsync
 from levante.errors import (
-    APIConnectionError,
     APITimeoutError,
     IncompleteStreamError,
     StreamAPIError,
@@ -485,7 +484,7 @@ async def test_httpx_read_timeout_becomes_api_timeout_error(server: Server) -> N
         assert_dropped(server, client)
 
 
-async def test_connection_lost_mid_body_becomes_api_connection_error() -> None:
+async def test_connection_lost_mid_body_becomes_incomplete_stream_error() -> None:
     head = (
         b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
     )
@@ -493,9 +492,10 @@ async def test_connection_lost_mid_body_becomes_api_connection_error() -> None:
     async with httpx2.AsyncClient(timeout=10) as client, client.stream("GET", url) as response:
         stream = EventStreamAsync(response, loads, sentinel="[DONE]")
         assert await stream.__anext__() == 1
-        with pytest.raises(APIConnectionError) as info:
+        with pytest.raises(IncompleteStreamError) as info:
             await stream.__anext__()
         assert isinstance(info.value.__cause__, httpx2.RemoteProtocolError)
+        assert info.value.events_delivered == 1
         assert stream.closed
         assert pool_connections(client) == []
     thread.join(5)

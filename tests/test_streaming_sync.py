@@ -19,7 +19,6 @@ import pytest
 import levante._streaming as streaming
 from levante._streaming import DRAIN_MAX_BYTES, EventStream, StreamStats
 from levante.errors import (
-    APIConnectionError,
     APITimeoutError,
     IncompleteStreamError,
     StreamAPIError,
@@ -621,7 +620,7 @@ def test_httpx_read_timeout_becomes_api_timeout_error(
 # -- transport errors ---------------------------------------------------------------------
 
 
-def test_connection_lost_mid_body_becomes_api_connection_error() -> None:
+def test_connection_lost_mid_body_becomes_incomplete_stream_error() -> None:
     head = (
         b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
     )
@@ -629,9 +628,10 @@ def test_connection_lost_mid_body_becomes_api_connection_error() -> None:
     with httpx2.Client(timeout=10) as client, client.stream("GET", url) as response:
         stream = EventStream(response, loads, sentinel="[DONE]")
         assert next(stream) == 1
-        with pytest.raises(APIConnectionError) as info:
+        with pytest.raises(IncompleteStreamError) as info:
             next(stream)
         assert isinstance(info.value.__cause__, httpx2.RemoteProtocolError)
+        assert info.value.events_delivered == 1
         assert stream.closed
         assert pool_connections(client) == []
     thread.join(5)

@@ -64,6 +64,7 @@ from .errors import (
     APIConnectionError,
     APITimeoutError,
     IncompleteStreamError,
+    MistralError,
     StreamAPIError,
     StreamClosed,
     StreamDecodeError,
@@ -368,9 +369,16 @@ class _StreamCore(Generic[T]):
             events_delivered=self._events,
         )
 
-    def _transport_error(self, exc: httpx2.RequestError) -> APIConnectionError:
+    def _transport_error(self, exc: httpx2.RequestError) -> MistralError:
         if isinstance(exc, httpx2.TimeoutException):
             return APITimeoutError(f"timed out reading the stream: {exc}")
+        if isinstance(exc, (httpx2.RemoteProtocolError, httpx2.ReadError)):
+            # The server was reached and the body started: losing the connection now is a
+            # truncated answer, the case IncompleteStreamError exists for.
+            return IncompleteStreamError(
+                f"the connection was lost before the stream ended: {exc!r}",
+                events_delivered=self._events,
+            )
         return APIConnectionError(f"error reading the stream: {exc!r}")
 
     def _take_error(self) -> StreamError:

@@ -12,7 +12,8 @@
     ├── APIConnectionError                           the server could not be reached
     │   └── APITimeoutError                          connect, read, write or pool timeout
     └── StreamError                                  something went wrong inside a stream
-        ├── IncompleteStreamError                    the body ended before the stream did
+        ├── IncompleteStreamError                    the body ended (or the connection was
+        │                                            lost) before the stream did
         ├── StreamAPIError                           the server sent an error inside the stream
         ├── StreamDecodeError                        an event could not be decoded
         ├── StreamEventTooLarge                      an event outgrew max_event_size
@@ -141,7 +142,9 @@ class StreamError(MistralError):
 
 
 class IncompleteStreamError(StreamError):
-    """The response body ended before the stream's end marker, or in the middle of an event."""
+    """The answer was truncated: the body ended before the stream's end marker or in the
+    middle of an event, or the connection was lost while the body was being read (the
+    transport error is chained as ``__cause__``)."""
 
 
 class StreamAPIError(StreamError):
