@@ -88,6 +88,18 @@ async def wait_until_reading(stream: EventStreamAsync[Any]) -> None:
 # -- the normal path ----------------------------------------------------------------------
 
 
+async def test_the_stream_owns_the_body_once_it_reads(server: Server) -> None:
+    # levante reads the transport's stream directly; a second reader must still be refused
+    async with connect(server) as client:
+        async with client.stream("GET", "/sse?n=3") as response:
+            stream = EventStreamAsync(response, loads, sentinel="[DONE]")
+            assert await stream.__anext__() == {"i": 0}
+            with pytest.raises(httpx2.StreamConsumed):
+                await response.aiter_bytes().__anext__()
+            assert [item["i"] async for item in stream] == [1, 2]
+        assert_pooled(server, client)
+
+
 @pytest.mark.parametrize("per_write", [1, 64])
 async def test_yields_decoded_events_then_returns_the_connection(
     server: Server, per_write: int

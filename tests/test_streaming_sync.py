@@ -103,6 +103,17 @@ def test_next_request_reuses_the_connection(server: Server, client: httpx2.Clien
     assert "Request Count: 3" in repr(conn)
 
 
+def test_the_stream_owns_the_body_once_it_reads(server: Server, client: httpx2.Client) -> None:
+    # levante reads the transport's stream directly; a second reader must still be refused
+    with client.stream("GET", "/sse?n=3") as response:
+        stream = EventStream(response, loads, sentinel="[DONE]")
+        assert next(stream) == {"i": 0}
+        with pytest.raises(httpx2.StreamConsumed):
+            next(response.iter_bytes())
+        assert [item["i"] for item in stream] == [1, 2]
+    assert_pooled(server, client)
+
+
 def test_without_sentinel_the_end_of_body_ends_the_stream(
     server: Server, client: httpx2.Client
 ) -> None:

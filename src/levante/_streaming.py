@@ -46,6 +46,7 @@ import warnings
 import weakref
 from collections.abc import (
     AsyncGenerator,
+    AsyncIterator,
     Callable,
     Collection,
     Coroutine,
@@ -441,7 +442,24 @@ def _plain_body(response: httpx2.Response) -> bool:
 
 
 def _body_iterator(response: httpx2.Response) -> Iterator[bytes]:
-    return response.iter_raw() if _plain_body(response) else response.iter_bytes()
+    if _plain_body(response) and not response.is_closed:
+        stream = response.stream
+        if isinstance(stream, httpx2.SyncByteStream):
+            # The transport's own stream, without iter_raw's generator layers: at one event
+            # per read they cost more than decoding the event. Mark the response consumed
+            # as iter_raw would, so a second reader gets StreamConsumed, not half a body.
+            response.is_stream_consumed = True
+            return iter(stream)
+    return response.iter_bytes()
+
+
+def _abody_iterator(response: httpx2.Response) -> AsyncIterator[bytes]:
+    if _plain_body(response) and not response.is_closed:
+        stream = response.stream
+        if isinstance(stream, httpx2.AsyncByteStream):
+            response.is_stream_consumed = True  # see _body_iterator
+            return aiter(stream)
+    return response.aiter_bytes()
 
 
 class _Watchdog:
@@ -1072,8 +1090,7 @@ class EventStreamAsync(_StreamCore[T]):
         chunks = self._chunks
         if chunks is None:
             response = self._response
-            body = response.aiter_raw() if _plain_body(response) else response.aiter_bytes()
-            chunks = self._chunks = body
+            chunks = self._chunks = cast(AsyncGenerator[bytes], _abody_iterator(response))
         if deadline is None and self._socket_wakes:
             self._reading = True
             try:
