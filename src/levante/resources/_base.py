@@ -7,8 +7,9 @@ The sync and async methods are one-line wrappers over that builder: only the sen
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx2
 from pydantic import BaseModel
@@ -17,11 +18,19 @@ from typing_extensions import TypedDict
 from .._retry import RetryPolicy
 from ..client import APIRequest, RequestOptions, _ms_to_seconds
 from ..models import MistralModel, request_json
+from ..sse import ServerSentEvent
 
 if TYPE_CHECKING:
     from ..client import Mistral
 
-__all__ = ["RequestParams", "Resource", "StreamParams", "build_request", "split_params"]
+__all__ = [
+    "CompletionEndpoint",
+    "RequestParams",
+    "Resource",
+    "StreamParams",
+    "build_request",
+    "split_params",
+]
 
 
 class RequestParams(TypedDict, total=False):
@@ -154,3 +163,55 @@ class Resource:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._client!r}>"
+
+
+_StreamT = TypeVar("_StreamT")
+_AsyncStreamT = TypeVar("_AsyncStreamT")
+_ResponseT = TypeVar("_ResponseT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class CompletionEndpoint(Generic[_StreamT, _AsyncStreamT, _ResponseT]):
+    """A completion endpoint streamed as ``data:`` chunks up to ``data: [DONE]``.
+
+    Chat, agents and FIM differ only in these fields, so their four methods each are
+    one-line calls into this object, with the keyword arguments declared (and type-checked)
+    once per endpoint by its ``TypedDict``.
+    """
+
+    name: str
+    path: str
+    stream_request: type[BaseModel]
+    request: type[BaseModel]
+    response: type[_ResponseT]
+    stream_cls: Callable[..., _StreamT]
+    async_stream_cls: Callable[..., _AsyncStreamT]
+    decode: Callable[[ServerSentEvent], Any]
+
+    def _build(self, params: Mapping[str, Any], method: str, *, streaming: bool) -> APIRequest:
+        request_cls = self.stream_request if streaming else self.request
+        where = f"{self.name}.{method}"
+        return build_request(
+            "POST", self.path, params, request_cls, where=where, streaming=streaming
+        )
+
+    def stream(self, client: Mistral, params: Mapping[str, Any]) -> _StreamT:
+        """Send a streamed request; return the open stream."""
+        req = self._build(params, "stream", streaming=True)
+        return client._stream(req, self.stream_cls, self.decode, sentinel="[DONE]")
+
+    async def stream_async(self, client: Mistral, params: Mapping[str, Any]) -> _AsyncStreamT:
+        """Async twin of :meth:`stream`."""
+        req = self._build(params, "stream_async", streaming=True)
+        return await client._stream_async(
+            req, self.async_stream_cls, self.decode, sentinel="[DONE]"
+        )
+
+    def complete(self, client: Mistral, params: Mapping[str, Any]) -> _ResponseT:
+        """Send a non-streamed request; return the parsed response."""
+        return client._request(self._build(params, "complete", streaming=False), self.response)
+
+    async def complete_async(self, client: Mistral, params: Mapping[str, Any]) -> _ResponseT:
+        """Async twin of :meth:`complete`."""
+        req = self._build(params, "complete_async", streaming=False)
+        return await client._request_async(req, self.response)

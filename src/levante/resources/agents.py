@@ -18,7 +18,7 @@ from ..models import (
     Tool,
     ToolChoice,
 )
-from ._base import Resource, StreamParams, build_request
+from ._base import CompletionEndpoint, Resource, StreamParams
 from .chat import ChatCompletionStream, ChatCompletionStreamAsync, decode_completion_event
 
 __all__ = ["Agents", "AgentsParams"]
@@ -69,52 +69,28 @@ class Agents(Resource):
 
     def stream(self, **params: Unpack[AgentsParams]) -> ChatCompletionStream:
         """Stream an agent completion (a chat stream: ``text_stream``, ``final_response()``)."""
-        req = build_request(
-            "POST",
-            AGENTS_PATH,
-            params,
-            AgentsCompletionStreamRequest,
-            where="agents.stream",
-            streaming=True,
-        )
-        return self._client._stream(
-            req, ChatCompletionStream, decode_completion_event, sentinel="[DONE]"
-        )
+        return _AGENTS.stream(self._client, params)
 
     async def stream_async(self, **params: Unpack[AgentsParams]) -> ChatCompletionStreamAsync:
         """Async twin of :meth:`stream`."""
-        req = build_request(
-            "POST",
-            AGENTS_PATH,
-            params,
-            AgentsCompletionStreamRequest,
-            where="agents.stream_async",
-            streaming=True,
-        )
-        return await self._client._stream_async(
-            req, ChatCompletionStreamAsync, decode_completion_event, sentinel="[DONE]"
-        )
+        return await _AGENTS.stream_async(self._client, params)
 
     def complete(self, **params: Unpack[AgentsParams]) -> ChatCompletionResponse:
         """Create an agent completion in one response."""
-        req = build_request(
-            "POST",
-            AGENTS_PATH,
-            params,
-            AgentsCompletionRequest,
-            where="agents.complete",
-            streaming=False,
-        )
-        return self._client._request(req, ChatCompletionResponse)
+        return _AGENTS.complete(self._client, params)
 
     async def complete_async(self, **params: Unpack[AgentsParams]) -> ChatCompletionResponse:
         """Async twin of :meth:`complete`."""
-        req = build_request(
-            "POST",
-            AGENTS_PATH,
-            params,
-            AgentsCompletionRequest,
-            where="agents.complete_async",
-            streaming=False,
-        )
-        return await self._client._request_async(req, ChatCompletionResponse)
+        return await _AGENTS.complete_async(self._client, params)
+
+
+_AGENTS = CompletionEndpoint(
+    "agents",
+    AGENTS_PATH,
+    AgentsCompletionStreamRequest,
+    AgentsCompletionRequest,
+    ChatCompletionResponse,
+    ChatCompletionStream,
+    ChatCompletionStreamAsync,
+    decode_completion_event,
+)

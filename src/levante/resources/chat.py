@@ -29,7 +29,7 @@ from ..models import (
     ToolChoice,
 )
 from ..sse import ServerSentEvent
-from ._base import Resource, StreamParams, build_request
+from ._base import CompletionEndpoint, Resource, StreamParams
 
 __all__ = ["Chat", "ChatCompletionStream", "ChatCompletionStreamAsync", "ChatParams"]
 
@@ -214,52 +214,28 @@ class Chat(Resource):
                 for chunk in stream:
                     print(chunk.data.choices[0].delta.content, end="")
         """
-        req = build_request(
-            "POST",
-            CHAT_PATH,
-            params,
-            ChatCompletionStreamRequest,
-            where="chat.stream",
-            streaming=True,
-        )
-        return self._client._stream(
-            req, ChatCompletionStream, decode_completion_event, sentinel="[DONE]"
-        )
+        return _CHAT.stream(self._client, params)
 
     async def stream_async(self, **params: Unpack[ChatParams]) -> ChatCompletionStreamAsync:
         """Async twin of :meth:`stream` (``async with await client.chat.stream_async(...)``)."""
-        req = build_request(
-            "POST",
-            CHAT_PATH,
-            params,
-            ChatCompletionStreamRequest,
-            where="chat.stream_async",
-            streaming=True,
-        )
-        return await self._client._stream_async(
-            req, ChatCompletionStreamAsync, decode_completion_event, sentinel="[DONE]"
-        )
+        return await _CHAT.stream_async(self._client, params)
 
     def complete(self, **params: Unpack[ChatParams]) -> ChatCompletionResponse:
         """Create a chat completion in one response; see :class:`ChatParams`."""
-        req = build_request(
-            "POST",
-            CHAT_PATH,
-            params,
-            ChatCompletionRequest,
-            where="chat.complete",
-            streaming=False,
-        )
-        return self._client._request(req, ChatCompletionResponse)
+        return _CHAT.complete(self._client, params)
 
     async def complete_async(self, **params: Unpack[ChatParams]) -> ChatCompletionResponse:
         """Async twin of :meth:`complete`."""
-        req = build_request(
-            "POST",
-            CHAT_PATH,
-            params,
-            ChatCompletionRequest,
-            where="chat.complete_async",
-            streaming=False,
-        )
-        return await self._client._request_async(req, ChatCompletionResponse)
+        return await _CHAT.complete_async(self._client, params)
+
+
+_CHAT = CompletionEndpoint(
+    "chat",
+    CHAT_PATH,
+    ChatCompletionStreamRequest,
+    ChatCompletionRequest,
+    ChatCompletionResponse,
+    ChatCompletionStream,
+    ChatCompletionStreamAsync,
+    decode_completion_event,
+)

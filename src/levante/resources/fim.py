@@ -14,7 +14,7 @@ from ..models import (
     FIMCompletionResponse,
     FIMCompletionStreamRequest,
 )
-from ._base import Resource, StreamParams, build_request
+from ._base import CompletionEndpoint, Resource, StreamParams
 from .chat import decode_completion_event
 
 __all__ = ["FIMParams", "Fim"]
@@ -49,47 +49,28 @@ class Fim(Resource):
 
     def stream(self, **params: Unpack[FIMParams]) -> EventStream[CompletionEvent]:
         """Stream a FIM completion (chunks as in chat, ending at ``data: [DONE]``)."""
-        req = build_request(
-            "POST",
-            FIM_PATH,
-            params,
-            FIMCompletionStreamRequest,
-            where="fim.stream",
-            streaming=True,
-        )
-        return self._client._stream(
-            req, EventStream[CompletionEvent], decode_completion_event, sentinel="[DONE]"
-        )
+        return _FIM.stream(self._client, params)
 
     async def stream_async(self, **params: Unpack[FIMParams]) -> EventStreamAsync[CompletionEvent]:
         """Async twin of :meth:`stream`."""
-        req = build_request(
-            "POST",
-            FIM_PATH,
-            params,
-            FIMCompletionStreamRequest,
-            where="fim.stream_async",
-            streaming=True,
-        )
-        return await self._client._stream_async(
-            req, EventStreamAsync[CompletionEvent], decode_completion_event, sentinel="[DONE]"
-        )
+        return await _FIM.stream_async(self._client, params)
 
     def complete(self, **params: Unpack[FIMParams]) -> FIMCompletionResponse:
         """Create a FIM completion in one response."""
-        req = build_request(
-            "POST", FIM_PATH, params, FIMCompletionRequest, where="fim.complete", streaming=False
-        )
-        return self._client._request(req, FIMCompletionResponse)
+        return _FIM.complete(self._client, params)
 
     async def complete_async(self, **params: Unpack[FIMParams]) -> FIMCompletionResponse:
         """Async twin of :meth:`complete`."""
-        req = build_request(
-            "POST",
-            FIM_PATH,
-            params,
-            FIMCompletionRequest,
-            where="fim.complete_async",
-            streaming=False,
-        )
-        return await self._client._request_async(req, FIMCompletionResponse)
+        return await _FIM.complete_async(self._client, params)
+
+
+_FIM = CompletionEndpoint(
+    "fim",
+    FIM_PATH,
+    FIMCompletionStreamRequest,
+    FIMCompletionRequest,
+    FIMCompletionResponse,
+    EventStream[CompletionEvent],
+    EventStreamAsync[CompletionEvent],
+    decode_completion_event,
+)
