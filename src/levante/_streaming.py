@@ -55,7 +55,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Generic, NoReturn, TypeVar, cast
+from typing import Any, ClassVar, Generic, NoReturn, TypeVar, cast
 
 import anyio
 import anyio.lowlevel
@@ -160,19 +160,28 @@ def _error_message(payload: Any) -> str:
 class _StreamCore(Generic[T]):
     """The sans-IO part shared by both twins: bytes in, decoded items out."""
 
+    #: The byte stream a response from the right kind of client carries, and what to say
+    #: when it is the other kind.
+    _byte_stream: ClassVar[type[Any]]
+    _wrong_client: ClassVar[str]
+
     def __init__(
         self,
         response: httpx2.Response,
         decode: Callable[[ServerSentEvent], T],
         *,
-        sentinel: str | None,
-        terminal_events: Collection[str],
-        first_event_timeout: float | None,
-        idle_timeout: float | None,
-        max_event_size: int | None,
+        sentinel: str | None = None,
+        terminal_events: Collection[str] = (),
+        first_event_timeout: float | None = None,
+        idle_timeout: float | None = None,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
     ) -> None:
         # Set first so that __del__ is quiet if validation below fails.
         self._released = True
+        if not isinstance(response, httpx2.Response):
+            raise TypeError(f"response must be an httpx2.Response, not {type(response).__name__}")
+        if not isinstance(response.stream, self._byte_stream):
+            raise TypeError(self._wrong_client)
         if not callable(decode):
             raise TypeError(f"decode must be callable, not {type(decode).__name__}")
         if sentinel is not None and not isinstance(sentinel, str):
@@ -218,6 +227,11 @@ class _StreamCore(Generic[T]):
         self._deadline: float | None = (
             self._t0 + self._first_timeout if self._first_timeout is not None else None
         )
+        self._init_io(response)
+
+    def _init_io(self, response: httpx2.Response) -> None:
+        """Set up the twin's own I/O state (called last by ``__init__``)."""
+        raise NotImplementedError
 
     # -- public read-only state -------------------------------------------------------
 
@@ -561,34 +575,13 @@ class EventStream(_StreamCore[T]):
     connection when garbage collected and emits ``ResourceWarning``.
     """
 
-    def __init__(
-        self,
-        response: httpx2.Response,
-        decode: Callable[[ServerSentEvent], T],
-        *,
-        sentinel: str | None = None,
-        terminal_events: Collection[str] = (),
-        first_event_timeout: float | None = None,
-        idle_timeout: float | None = None,
-        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
-    ) -> None:
-        self._released = True
-        if not isinstance(response, httpx2.Response):
-            raise TypeError(f"response must be an httpx2.Response, not {type(response).__name__}")
-        if not isinstance(response.stream, httpx2.SyncByteStream):
-            raise TypeError(
-                "EventStream needs a response from a sync httpx2.Client; "
-                "use EventStreamAsync for an AsyncClient response"
-            )
-        super().__init__(
-            response,
-            decode,
-            sentinel=sentinel,
-            terminal_events=terminal_events,
-            first_event_timeout=first_event_timeout,
-            idle_timeout=idle_timeout,
-            max_event_size=max_event_size,
-        )
+    _byte_stream = httpx2.SyncByteStream
+    _wrong_client = (
+        "EventStream needs a response from a sync httpx2.Client; "
+        "use EventStreamAsync for an AsyncClient response"
+    )
+
+    def _init_io(self, response: httpx2.Response) -> None:
         # Reentrant: close() may run in a signal handler on the reading thread.
         self._lock = threading.RLock()
         # Not started until the first read, so creating it here costs nothing.
@@ -958,34 +951,13 @@ class EventStreamAsync(_StreamCore[T]):
     loop, so a stream with a large backlog cannot starve the other tasks.
     """
 
-    def __init__(
-        self,
-        response: httpx2.Response,
-        decode: Callable[[ServerSentEvent], T],
-        *,
-        sentinel: str | None = None,
-        terminal_events: Collection[str] = (),
-        first_event_timeout: float | None = None,
-        idle_timeout: float | None = None,
-        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
-    ) -> None:
-        self._released = True
-        if not isinstance(response, httpx2.Response):
-            raise TypeError(f"response must be an httpx2.Response, not {type(response).__name__}")
-        if not isinstance(response.stream, httpx2.AsyncByteStream):
-            raise TypeError(
-                "EventStreamAsync needs a response from an httpx2.AsyncClient; "
-                "use EventStream for a sync Client response"
-            )
-        super().__init__(
-            response,
-            decode,
-            sentinel=sentinel,
-            terminal_events=terminal_events,
-            first_event_timeout=first_event_timeout,
-            idle_timeout=idle_timeout,
-            max_event_size=max_event_size,
-        )
+    _byte_stream = httpx2.AsyncByteStream
+    _wrong_client = (
+        "EventStreamAsync needs a response from an httpx2.AsyncClient; "
+        "use EventStream for a sync Client response"
+    )
+
+    def _init_io(self, response: httpx2.Response) -> None:
         self._chunks: AsyncGenerator[bytes] | None = None
         # Whether aclose() can wake a read by shutting the socket down (see _read).
         self._socket_wakes = _own_socket(response) is not None
