@@ -13,7 +13,7 @@ Needs the ``server`` extra (starlette and uvicorn).  The client never imports th
   :mod:`levante.devserver.faults`.
 """
 
-from .app import TPS_HEADER, TTFT_HEADER, StreamStats, create_app
+from .app import TPS_HEADER, TTFT_HEADER, ServerStreamCounts, create_app
 from .engine import MODELS, ModelSpec
 from .faults import FAULT_HEADER, FaultError, FaultPlan, parse_faults
 from .runner import EmbeddedServer, serve
@@ -27,7 +27,7 @@ __all__ = [
     "FaultError",
     "FaultPlan",
     "ModelSpec",
-    "StreamStats",
+    "ServerStreamCounts",
     "create_app",
     "parse_faults",
     "serve",

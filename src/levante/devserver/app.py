@@ -54,7 +54,7 @@ from . import wire
 from .engine import MODELS, ModelSpec, Reply, chat_reply, fim_reply, message_text, resolve_model
 from .faults import FAULT_HEADER, FaultError, FaultPlan, parse_faults
 
-__all__ = ["TPS_HEADER", "TTFT_HEADER", "StreamStats", "create_app"]
+__all__ = ["TPS_HEADER", "TTFT_HEADER", "ServerStreamCounts", "create_app"]
 
 TTFT_HEADER = "x-levante-ttft"
 TPS_HEADER = "x-levante-tokens-per-second"
@@ -73,7 +73,7 @@ _DROP_FILTER = _DropFilter()
 
 
 @dataclass
-class StreamStats:
+class ServerStreamCounts:
     """Counters over streamed responses (see the module docstring)."""
 
     open: int = 0
@@ -107,7 +107,7 @@ class _State:
     api_key: str | None
     timing: _Timing
     faults: str | None = None
-    stats: StreamStats = field(default_factory=StreamStats)
+    stats: ServerStreamCounts = field(default_factory=ServerStreamCounts)
     conversations: dict[str, _Conversation] = field(default_factory=dict)
     fault_hits: dict[str, int] = field(default_factory=dict)
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
