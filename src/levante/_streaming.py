@@ -160,6 +160,10 @@ def _error_message(payload: Any) -> str:
 class _StreamCore(Generic[T]):
     """The sans-IO part shared by both twins: bytes in, decoded items out."""
 
+    #: Whatever must outlive the stream: the Mistral client that opened it, whose
+    #: finalizer would otherwise close the pool under a stream still being read.
+    _owner: object = None
+
     #: The byte stream a response from the right kind of client carries, and what to say
     #: when it is the other kind.
     _byte_stream: ClassVar[type[Any]]

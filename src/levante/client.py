@@ -22,6 +22,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -42,7 +43,7 @@ from ._retry import (
     parse_retry_after,
     resolve_retries,
 )
-from ._streaming import _abort_body
+from ._streaming import _abort_body, _StreamCore
 from .errors import (
     APIConnectionError,
     APIError,
@@ -98,7 +99,7 @@ USER_AGENT: Final = f"levante/{_VERSION}"
 TimeoutTypes: TypeAlias = float | httpx2.Timeout | None
 ApiKey: TypeAlias = str | Callable[[], str | None] | None
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
-_StreamT = TypeVar("_StreamT")
+_StreamT = TypeVar("_StreamT", bound="_StreamCore[Any]")
 
 
 class _NotGiven:
@@ -310,6 +311,7 @@ class Mistral:
         self._client = client
         self._async_client = async_client
         self._lock = threading.Lock()
+        self._finalizer: weakref.finalize[[], Any] | None = None
         self._owns_client = client is None
         self._owns_async_client = async_client is None
 
@@ -359,6 +361,11 @@ class Mistral:
                 client = self._client
                 if client is None:
                     client = self._client = httpx2.Client(timeout=self._timeout or DEFAULT_TIMEOUT)
+                    # A Mistral dropped without close() (a script's module-level client)
+                    # still closes its pool, at garbage collection or at exit, instead of
+                    # leaving sockets to the interpreter. Streams keep their Mistral alive
+                    # (_owner), so this never cuts a stream still being read.
+                    self._finalizer = weakref.finalize(self, client.close)
         return client
 
     def _http_async_client(self) -> httpx2.AsyncClient:
@@ -379,6 +386,8 @@ class Mistral:
         if self._owns_client and self._client is not None:
             self._client.close()
             self._client = None
+            if self._finalizer is not None:
+                self._finalizer.detach()
 
     async def aclose(self) -> None:
         """Close both HTTP clients levante created (user-supplied ones stay open)."""
@@ -533,7 +542,7 @@ class Mistral:
         """Send a streamed request and wrap the response in ``stream_cls``."""
         response = self._send(req)
         try:
-            return stream_cls(
+            stream = stream_cls(
                 response,
                 decode,
                 sentinel=sentinel,
@@ -541,6 +550,8 @@ class Mistral:
                 first_event_timeout=req.options.first_event_timeout,
                 idle_timeout=req.options.idle_timeout,
             )
+            stream._owner = self
+            return stream
         except BaseException:
             response.close()
             raise
@@ -605,7 +616,7 @@ class Mistral:
         """Async twin of :meth:`_stream`."""
         response = await self._send_async(req)
         try:
-            return stream_cls(
+            stream = stream_cls(
                 response,
                 decode,
                 sentinel=sentinel,
@@ -613,6 +624,8 @@ class Mistral:
                 first_event_timeout=req.options.first_event_timeout,
                 idle_timeout=req.options.idle_timeout,
             )
+            stream._owner = self
+            return stream
         except BaseException:
             await _aclose(response)
             raise

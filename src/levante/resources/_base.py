@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from typing_extensions import TypedDict
 
 from .._retry import RetryPolicy
+from .._streaming import _StreamCore
 from ..client import APIRequest, RequestOptions, _ms_to_seconds
 from ..models import MistralModel, request_json
 from ..sse import ServerSentEvent
@@ -165,8 +166,8 @@ class Resource:
         return f"<{type(self).__name__} of {self._client!r}>"
 
 
-_StreamT = TypeVar("_StreamT")
-_AsyncStreamT = TypeVar("_AsyncStreamT")
+_StreamT = TypeVar("_StreamT", bound="_StreamCore[Any]")
+_AsyncStreamT = TypeVar("_AsyncStreamT", bound="_StreamCore[Any]")
 _ResponseT = TypeVar("_ResponseT", bound=BaseModel)
 
 
