@@ -6,7 +6,7 @@ README for usage and the design section for how the layers fit together.
 
 from . import errors, models, sse
 from ._retry import RetryConfig
-from ._streaming import EventStream, EventStreamAsync, StreamStats
+from ._streaming import AsyncStreamContext, EventStream, EventStreamAsync, StreamStats
 from .accumulate import ChatCompletionAccumulator
 from .client import DEFAULT_SERVER_URL, DEFAULT_TIMEOUT, Mistral
 from .errors import (
@@ -70,6 +70,7 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AssistantMessage",
+    "AsyncStreamContext",
     "AuthenticationError",
     "BadRequestError",
     "ChatCompletionAccumulator",

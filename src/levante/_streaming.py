@@ -78,6 +78,7 @@ from .sse import DEFAULT_MAX_EVENT_SIZE, EventTooLarge, ServerSentEvent, SSEDeco
 __all__ = [
     "DRAIN_MAX_BYTES",
     "DRAIN_TIMEOUT",
+    "AsyncStreamContext",
     "EventStream",
     "EventStreamAsync",
     "StreamStats",
@@ -94,7 +95,9 @@ _CLOSE_WAIT = 5.0
 #: EventStreamAsync yields to the event loop before every 32nd event of one read.
 _FAIRNESS_MASK = 31
 #: Chunks already buffered that closing an async body may skip before giving up on them.
-_ABORT_MAX_CHUNKS = 64
+#: One 64 KiB read of a chunked body can hold thousands of tiny chunks; skipping one costs
+#: microseconds, and the loop stops at the first real read, which the cancellation ends.
+_ABORT_MAX_CHUNKS = 8192
 #: Longest error message quoted from a server payload.
 _MAX_MESSAGE = 500
 
@@ -1223,3 +1226,49 @@ class EventStreamAsync(_StreamCore[T]):
                 stacklevel=2,
                 source=self,
             )
+
+
+_AS = TypeVar("_AS", bound=EventStreamAsync[Any])
+
+
+class AsyncStreamContext(Generic[_AS]):
+    """What an async streaming method returns, before any I/O: await it or enter it.
+
+    ``stream = await client.chat.stream_async(...)`` sends the request and gives the open
+    stream (as in the official SDK); ``async with client.chat.stream_async(...) as stream``
+    does the same and closes the stream when the block is left, however it is left. The
+    request is sent once: a second ``await`` or ``async with`` raises ``RuntimeError``.
+    Arguments are validated when the method is called, before this object exists.
+    """
+
+    __slots__ = ("_open", "_stream")
+
+    def __init__(self, open_stream: Callable[[], Coroutine[Any, Any, _AS]]) -> None:
+        self._open: Callable[[], Coroutine[Any, Any, _AS]] | None = open_stream
+        self._stream: _AS | None = None
+
+    def _take(self) -> Callable[[], Coroutine[Any, Any, _AS]]:
+        open_stream = self._open
+        if open_stream is None:
+            raise RuntimeError("this stream request was already sent; call the method again")
+        self._open = None
+        return open_stream
+
+    def __await__(self) -> Generator[Any, None, _AS]:
+        return self._take()().__await__()
+
+    async def __aenter__(self) -> _AS:
+        stream = self._stream = await self._take()()
+        await stream.__aenter__()
+        return stream
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        stream = self._stream
+        self._stream = None
+        if stream is not None:
+            await stream.__aexit__(exc_type, exc, tb)

@@ -17,6 +17,7 @@ Design rules (keep them when changing this module):
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -43,7 +44,7 @@ from ._retry import (
     parse_retry_after,
     resolve_retries,
 )
-from ._streaming import _abort_body, _StreamCore
+from ._streaming import AsyncStreamContext, EventStreamAsync, _abort_body, _StreamCore
 from .errors import (
     APIConnectionError,
     APIError,
@@ -100,6 +101,7 @@ TimeoutTypes: TypeAlias = float | httpx2.Timeout | None
 ApiKey: TypeAlias = str | Callable[[], str | None] | None
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
 _StreamT = TypeVar("_StreamT", bound="_StreamCore[Any]")
+_AsyncStreamT = TypeVar("_AsyncStreamT", bound="EventStreamAsync[Any]")
 
 
 class _NotGiven:
@@ -604,16 +606,36 @@ class Mistral:
             await _aclose(response)
         return _parse(raw, model, req)
 
-    async def _stream_async(
+    def _stream_async(
         self,
         req: APIRequest,
-        stream_cls: Callable[..., _StreamT],
+        stream_cls: Callable[..., _AsyncStreamT],
         decode: Callable[[Any], Any],
         *,
         sentinel: str | None = None,
         terminal_events: Collection[str] = (),
-    ) -> _StreamT:
-        """Async twin of :meth:`_stream`."""
+    ) -> AsyncStreamContext[_AsyncStreamT]:
+        """Async twin of :meth:`_stream`: sends nothing until awaited or entered."""
+        return AsyncStreamContext(
+            functools.partial(
+                self._open_stream_async,
+                req,
+                stream_cls,
+                decode,
+                sentinel=sentinel,
+                terminal_events=terminal_events,
+            )
+        )
+
+    async def _open_stream_async(
+        self,
+        req: APIRequest,
+        stream_cls: Callable[..., _AsyncStreamT],
+        decode: Callable[[Any], Any],
+        *,
+        sentinel: str | None,
+        terminal_events: Collection[str],
+    ) -> _AsyncStreamT:
         response = await self._send_async(req)
         try:
             stream = stream_cls(

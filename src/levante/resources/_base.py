@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from typing_extensions import TypedDict
 
 from .._retry import RetryPolicy
-from .._streaming import _StreamCore
+from .._streaming import AsyncStreamContext, EventStreamAsync, _StreamCore
 from ..client import APIRequest, RequestOptions, _ms_to_seconds
 from ..models import MistralModel, request_json
 from ..sse import ServerSentEvent
@@ -167,7 +167,7 @@ class Resource:
 
 
 _StreamT = TypeVar("_StreamT", bound="_StreamCore[Any]")
-_AsyncStreamT = TypeVar("_AsyncStreamT", bound="_StreamCore[Any]")
+_AsyncStreamT = TypeVar("_AsyncStreamT", bound="EventStreamAsync[Any]")
 _ResponseT = TypeVar("_ResponseT", bound=BaseModel)
 
 
@@ -201,12 +201,12 @@ class CompletionEndpoint(Generic[_StreamT, _AsyncStreamT, _ResponseT]):
         req = self._build(params, "stream", streaming=True)
         return client._stream(req, self.stream_cls, self.decode, sentinel="[DONE]")
 
-    async def stream_async(self, client: Mistral, params: Mapping[str, Any]) -> _AsyncStreamT:
-        """Async twin of :meth:`stream`."""
+    def stream_async(
+        self, client: Mistral, params: Mapping[str, Any]
+    ) -> AsyncStreamContext[_AsyncStreamT]:
+        """Async twin of :meth:`stream`: await the result, or use it in ``async with``."""
         req = self._build(params, "stream_async", streaming=True)
-        return await client._stream_async(
-            req, self.async_stream_cls, self.decode, sentinel="[DONE]"
-        )
+        return client._stream_async(req, self.async_stream_cls, self.decode, sentinel="[DONE]")
 
     def complete(self, client: Mistral, params: Mapping[str, Any]) -> _ResponseT:
         """Send a non-streamed request; return the parsed response."""

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 from typing_extensions import Required, Unpack
 
+from .._streaming import AsyncStreamContext
 from ..models import (
     AgentsCompletionRequest,
     AgentsCompletionStreamRequest,
@@ -71,9 +72,11 @@ class Agents(Resource):
         """Stream an agent completion (a chat stream: ``text_stream``, ``final_response()``)."""
         return _AGENTS.stream(self._client, params)
 
-    async def stream_async(self, **params: Unpack[AgentsParams]) -> ChatCompletionStreamAsync:
+    def stream_async(
+        self, **params: Unpack[AgentsParams]
+    ) -> AsyncStreamContext[ChatCompletionStreamAsync]:
         """Async twin of :meth:`stream`."""
-        return await _AGENTS.stream_async(self._client, params)
+        return _AGENTS.stream_async(self._client, params)
 
     def complete(self, **params: Unpack[AgentsParams]) -> ChatCompletionResponse:
         """Create an agent completion in one response."""

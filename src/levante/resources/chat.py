@@ -14,7 +14,7 @@ import httpx2
 from pydantic import BaseModel
 from typing_extensions import Required, Unpack
 
-from .._streaming import EventStream, EventStreamAsync
+from .._streaming import AsyncStreamContext, EventStream, EventStreamAsync
 from ..accumulate import ChatCompletionAccumulator
 from ..models import (
     ChatCompletionRequest,
@@ -216,9 +216,11 @@ class Chat(Resource):
         """
         return _CHAT.stream(self._client, params)
 
-    async def stream_async(self, **params: Unpack[ChatParams]) -> ChatCompletionStreamAsync:
+    def stream_async(
+        self, **params: Unpack[ChatParams]
+    ) -> AsyncStreamContext[ChatCompletionStreamAsync]:
         """Async twin of :meth:`stream` (``async with await client.chat.stream_async(...)``)."""
-        return await _CHAT.stream_async(self._client, params)
+        return _CHAT.stream_async(self._client, params)
 
     def complete(self, **params: Unpack[ChatParams]) -> ChatCompletionResponse:
         """Create a chat completion in one response; see :class:`ChatParams`."""

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from typing_extensions import Required, Unpack
 
-from .._streaming import EventStream, EventStreamAsync
+from .._streaming import AsyncStreamContext, EventStream, EventStreamAsync
 from ..client import APIRequest
 from ..models import (
     ConversationAppendRequest,
@@ -142,8 +142,10 @@ class Conversations(Resource):
             terminal_events=TERMINAL_EVENTS,
         )
 
-    async def _open_async(self, req: APIRequest) -> EventStreamAsync[ConversationEvents]:
-        return await self._client._stream_async(
+    def _open_async(
+        self, req: APIRequest
+    ) -> AsyncStreamContext[EventStreamAsync[ConversationEvents]]:
+        return self._client._stream_async(
             req,
             EventStreamAsync[ConversationEvents],
             decode_conversation_sse,
@@ -156,11 +158,11 @@ class Conversations(Resource):
         """Start a conversation and stream its events."""
         return self._open(_start(params, "conversations.start_stream", True))
 
-    async def start_stream_async(
+    def start_stream_async(
         self, **params: Unpack[ConversationStartParams]
-    ) -> EventStreamAsync[ConversationEvents]:
+    ) -> AsyncStreamContext[EventStreamAsync[ConversationEvents]]:
         """Async twin of :meth:`start_stream`."""
-        return await self._open_async(_start(params, "conversations.start_stream_async", True))
+        return self._open_async(_start(params, "conversations.start_stream_async", True))
 
     def append_stream(
         self, **params: Unpack[ConversationAppendParams]
@@ -168,11 +170,11 @@ class Conversations(Resource):
         """Append entries to a conversation and stream the new events."""
         return self._open(_append(params, "conversations.append_stream", True))
 
-    async def append_stream_async(
+    def append_stream_async(
         self, **params: Unpack[ConversationAppendParams]
-    ) -> EventStreamAsync[ConversationEvents]:
+    ) -> AsyncStreamContext[EventStreamAsync[ConversationEvents]]:
         """Async twin of :meth:`append_stream`."""
-        return await self._open_async(_append(params, "conversations.append_stream_async", True))
+        return self._open_async(_append(params, "conversations.append_stream_async", True))
 
     def restart_stream(
         self, **params: Unpack[ConversationRestartParams]
@@ -180,11 +182,11 @@ class Conversations(Resource):
         """Restart a conversation from an entry and stream the new events."""
         return self._open(_restart(params, "conversations.restart_stream", True))
 
-    async def restart_stream_async(
+    def restart_stream_async(
         self, **params: Unpack[ConversationRestartParams]
-    ) -> EventStreamAsync[ConversationEvents]:
+    ) -> AsyncStreamContext[EventStreamAsync[ConversationEvents]]:
         """Async twin of :meth:`restart_stream`."""
-        return await self._open_async(_restart(params, "conversations.restart_stream_async", True))
+        return self._open_async(_restart(params, "conversations.restart_stream_async", True))
 
     def start(self, **params: Unpack[ConversationStartParams]) -> ConversationResponse:
         """Start a conversation and return its response in one piece."""

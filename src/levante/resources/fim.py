@@ -7,7 +7,7 @@ from typing import Any
 
 from typing_extensions import Required, Unpack
 
-from .._streaming import EventStream, EventStreamAsync
+from .._streaming import AsyncStreamContext, EventStream, EventStreamAsync
 from ..models import (
     CompletionEvent,
     FIMCompletionRequest,
@@ -51,9 +51,11 @@ class Fim(Resource):
         """Stream a FIM completion (chunks as in chat, ending at ``data: [DONE]``)."""
         return _FIM.stream(self._client, params)
 
-    async def stream_async(self, **params: Unpack[FIMParams]) -> EventStreamAsync[CompletionEvent]:
+    def stream_async(
+        self, **params: Unpack[FIMParams]
+    ) -> AsyncStreamContext[EventStreamAsync[CompletionEvent]]:
         """Async twin of :meth:`stream`."""
-        return await _FIM.stream_async(self._client, params)
+        return _FIM.stream_async(self._client, params)
 
     def complete(self, **params: Unpack[FIMParams]) -> FIMCompletionResponse:
         """Create a FIM completion in one response."""
