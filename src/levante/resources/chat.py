@@ -31,27 +31,29 @@ from ..models import (
 from ..sse import ServerSentEvent
 from ._base import CompletionEndpoint, Resource, StreamParams
 
-__all__ = ["Chat", "ChatCompletionStream", "ChatCompletionStreamAsync", "ChatParams"]
+__all__ = [
+    "Chat",
+    "ChatCompletionStream",
+    "ChatCompletionStreamAsync",
+    "ChatParams",
+    "MessagesParams",
+]
 
 CHAT_PATH = "/v1/chat/completions"
 
 
-class ChatParams(StreamParams, total=False):
-    """Keyword arguments of ``chat.stream`` / ``chat.complete`` (as in the official SDK).
+class MessagesParams(StreamParams, total=False):
+    """The keyword arguments chat and agents completions share (as in the official SDK).
 
-    ``model`` and ``messages`` are required; messages are message models
-    (``UserMessage(...)``, levante's or the official SDK's) or plain dicts
-    (``{"role": "user", "content": "..."}``). Every
-    other body field is omitted when not passed; passing ``None`` to a nullable field sends
-    ``null`` exactly as the official SDK does. ``stream`` is accepted for drop-in
+    ``messages`` is required; messages are message models (``UserMessage(...)``,
+    levante's or the official SDK's) or plain dicts (``{"role": "user", "content": "..."}``).
+    Every other body field is omitted when not passed; passing ``None`` to a nullable field
+    sends ``null`` exactly as the official SDK does. ``stream`` is accepted for drop-in
     compatibility and must match the method. The per-call options are those of
     :class:`~levante.resources._base.StreamParams`.
     """
 
-    model: Required[str]
     messages: Required[Sequence[Message | Mapping[str, Any] | BaseModel]]
-    temperature: float | None
-    top_p: float | None
     max_tokens: int | None
     stream: bool | None
     stop: str | Sequence[str] | None
@@ -77,6 +79,15 @@ class ChatParams(StreamParams, total=False):
     guardrails: Sequence[Mapping[str, Any]] | None
     prompt_cache_key: str | None
     service_tier: str | None
+
+
+class ChatParams(MessagesParams, total=False):
+    """Keyword arguments of ``chat.stream`` / ``chat.complete``: :class:`MessagesParams`
+    plus ``model`` (required), ``temperature``, ``top_p`` and ``safe_prompt``."""
+
+    model: Required[str]
+    temperature: float | None
+    top_p: float | None
     safe_prompt: bool | None
 
 
