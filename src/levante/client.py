@@ -532,6 +532,27 @@ class Mistral:
             response.close()
         return _parse(raw, model, req)
 
+    def _wrap(
+        self,
+        response: httpx2.Response,
+        req: APIRequest,
+        stream_cls: Callable[..., _StreamT],
+        decode: Callable[[Any], Any],
+        sentinel: str | None,
+        terminal_events: Collection[str],
+    ) -> _StreamT:
+        """Wrap an open streamed response (no I/O; shared by both send paths)."""
+        stream = stream_cls(
+            response,
+            decode,
+            sentinel=sentinel,
+            terminal_events=terminal_events,
+            first_event_timeout=req.options.first_event_timeout,
+            idle_timeout=req.options.idle_timeout,
+        )
+        stream._owner = self  # keeps this client, and so its pool, alive while streaming
+        return stream
+
     def _stream(
         self,
         req: APIRequest,
@@ -544,16 +565,7 @@ class Mistral:
         """Send a streamed request and wrap the response in ``stream_cls``."""
         response = self._send(req)
         try:
-            stream = stream_cls(
-                response,
-                decode,
-                sentinel=sentinel,
-                terminal_events=terminal_events,
-                first_event_timeout=req.options.first_event_timeout,
-                idle_timeout=req.options.idle_timeout,
-            )
-            stream._owner = self
-            return stream
+            return self._wrap(response, req, stream_cls, decode, sentinel, terminal_events)
         except BaseException:
             response.close()
             raise
@@ -638,16 +650,7 @@ class Mistral:
     ) -> _AsyncStreamT:
         response = await self._send_async(req)
         try:
-            stream = stream_cls(
-                response,
-                decode,
-                sentinel=sentinel,
-                terminal_events=terminal_events,
-                first_event_timeout=req.options.first_event_timeout,
-                idle_timeout=req.options.idle_timeout,
-            )
-            stream._owner = self
-            return stream
+            return self._wrap(response, req, stream_cls, decode, sentinel, terminal_events)
         except BaseException:
             await _aclose(response)
             raise
