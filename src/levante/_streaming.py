@@ -682,24 +682,17 @@ class EventStream(_StreamCore[T]):
                     self._release()
                     raise
 
-    def _read(self, deadline: float | None) -> bytes | None:
-        """One read of the body; None at its end. Releases the response before raising.
+    def _read(self, deadline: float) -> bytes | None:
+        """One read of the body with a deadline; None at its end. Releases the response
+        before raising. (Reads without a deadline are inlined in ``__next__``.)
 
-        The flags below are a handshake with :meth:`close` in another thread, which sets
+        The flags are a handshake with :meth:`close` in another thread, which sets
         ``_closed`` and then looks at ``_reading``: whichever runs second sees the other's
         write (the GIL orders them), so a read never starts on a stream being closed, and a
         close never misses a read in progress. Deadlines also involve the watchdog thread,
-        so that path takes the lock.
+        so this path takes the lock (in ``_start_timed_read``).
         """
-        if deadline is None:
-            self._reader = _get_ident()
-            self._reading = True
-            if self._closed:
-                self._reading = False
-                self._release()
-                raise StopIteration
-        else:
-            self._start_timed_read(deadline)
+        self._start_timed_read(deadline)
         try:
             data = next(self._chunks, None)
         except BaseException as exc:
