@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import heapq
 import itertools
 import json
@@ -46,12 +47,10 @@ import warnings
 import weakref
 from collections.abc import (
     AsyncGenerator,
-    AsyncIterator,
     Callable,
     Collection,
     Coroutine,
     Generator,
-    Iterator,
 )
 from dataclasses import dataclass
 from types import TracebackType
@@ -61,6 +60,14 @@ import anyio
 import anyio.lowlevel
 import httpx2
 
+from ._body import (
+    AsyncRead,
+    SyncRead,
+    async_chunks,
+    async_direct_reader,
+    sync_chunks,
+    sync_direct_reader,
+)
 from .errors import (
     APIConnectionError,
     APITimeoutError,
@@ -452,37 +459,6 @@ def _shutdown_socket(response: httpx2.Response) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
-def _plain_body(response: httpx2.Response) -> bool:
-    """Whether ``iter_raw()`` yields the same bytes as ``iter_bytes()`` for ``response``.
-
-    ``iter_bytes()`` undoes any Content-Encoding; without one it is ``iter_raw()`` plus
-    two generator layers per read, which is measurable at one event per read.
-    """
-    encoding = response.headers.get("content-encoding", "identity").strip().lower()
-    return encoding in ("", "identity") and not response.is_stream_consumed
-
-
-def _body_iterator(response: httpx2.Response) -> Iterator[bytes]:
-    if _plain_body(response) and not response.is_closed:
-        stream = response.stream
-        if isinstance(stream, httpx2.SyncByteStream):
-            # The transport's own stream, without iter_raw's generator layers: at one event
-            # per read they cost more than decoding the event. Mark the response consumed
-            # as iter_raw would, so a second reader gets StreamConsumed, not half a body.
-            response.is_stream_consumed = True
-            return iter(stream)
-    return response.iter_bytes()
-
-
-def _abody_iterator(response: httpx2.Response) -> AsyncIterator[bytes]:
-    if _plain_body(response) and not response.is_closed:
-        stream = response.stream
-        if isinstance(stream, httpx2.AsyncByteStream):
-            response.is_stream_consumed = True  # see _body_iterator
-            return aiter(stream)
-    return response.aiter_bytes()
-
-
 class _Watchdog:
     """One daemon thread that interrupts sync streams whose deadline passes during a read.
 
@@ -591,8 +567,13 @@ class EventStream(_StreamCore[T]):
     def _init_io(self, response: httpx2.Response) -> None:
         # Reentrant: close() may run in a signal handler on the reading thread.
         self._lock = threading.RLock()
-        # Not started until the first read, so creating it here costs nothing.
-        self._chunks = cast(Generator[bytes], _body_iterator(response))
+        # Nothing is started until the first read, so choosing the reader costs nothing.
+        direct = sync_direct_reader(response)
+        self._chunks: Generator[bytes] | None = None
+        if direct is None:
+            chunks = self._chunks = cast(Generator[bytes], sync_chunks(response))
+            direct = functools.partial(next, chunks, None)
+        self._read_chunk: SyncRead = direct
         # A read is in progress (the only time another thread must not touch _chunks).
         self._reading = False
         self._reader = 0
@@ -654,7 +635,7 @@ class EventStream(_StreamCore[T]):
                     self._release()
                     raise StopIteration
                 try:
-                    data = next(self._chunks, None)
+                    data = self._read_chunk()
                 except BaseException as exc:
                     self._reading = False
                     self._read_failed(exc)
@@ -694,7 +675,7 @@ class EventStream(_StreamCore[T]):
         """
         self._start_timed_read(deadline)
         try:
-            data = next(self._chunks, None)
+            data = self._read_chunk()
         except BaseException as exc:
             self._reading = False
             self._read_failed(exc)
@@ -783,7 +764,7 @@ class EventStream(_StreamCore[T]):
             # Events decoded but not yet delivered are dropped with the stream.
             self._pending = []
         try:
-            if not reading:
+            if not reading and self._chunks is not None:
                 self._chunks.close()
             self._response.close()
         except (httpx2.HTTPError, OSError):
@@ -958,7 +939,9 @@ class EventStreamAsync(_StreamCore[T]):
     )
 
     def _init_io(self, response: httpx2.Response) -> None:
+        # The generic reader's generator, created at the first read (see _read).
         self._chunks: AsyncGenerator[bytes] | None = None
+        self._read_chunk: AsyncRead | None = async_direct_reader(response)
         # Whether aclose() can wake a read by shutting the socket down (see _read).
         self._socket_wakes = _own_socket(response) is not None
         self._reading = False
@@ -1059,14 +1042,14 @@ class EventStreamAsync(_StreamCore[T]):
         if self._closed:
             await self._release()
             raise StopAsyncIteration
-        chunks = self._chunks
-        if chunks is None:
-            response = self._response
-            chunks = self._chunks = cast(AsyncGenerator[bytes], _abody_iterator(response))
+        read = self._read_chunk
+        if read is None:
+            chunks = self._chunks = cast(AsyncGenerator[bytes], async_chunks(self._response))
+            read = self._read_chunk = chunks.__anext__
         if deadline is None and self._socket_wakes:
             self._reading = True
             try:
-                data = await chunks.__anext__()
+                data = await read()
             except StopAsyncIteration:
                 data = None
             except BaseException as exc:
@@ -1076,11 +1059,9 @@ class EventStreamAsync(_StreamCore[T]):
             if self._interrupt is not None:
                 raise await self._read_interrupted()
             return data
-        return await self._read_in_scope(chunks, deadline)
+        return await self._read_in_scope(read, deadline)
 
-    async def _read_in_scope(
-        self, chunks: AsyncGenerator[bytes], deadline: float | None
-    ) -> bytes | None:
+    async def _read_in_scope(self, read: AsyncRead, deadline: float | None) -> bytes | None:
         if deadline is None:
             scope = anyio.CancelScope()
         else:
@@ -1095,7 +1076,7 @@ class EventStreamAsync(_StreamCore[T]):
         try:
             with scope:
                 try:
-                    data = await chunks.__anext__()
+                    data = await read()
                 except StopAsyncIteration:
                     data = None
         except BaseException as exc:

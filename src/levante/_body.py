@@ -1,0 +1,240 @@
+"""How a stream reads its response body: one chunk of bytes per call.
+
+At one event per read, the read is most of what a stream costs. A response from httpx2's
+own transport passes every chunk up through five generators (httpx2's bound stream and
+response stream, httpcore2's pool stream and connection stream, the connection's body
+generator), each resumed per chunk, around one ``h11`` event. So for the plain case the
+stream drives the connection's ``h11`` state machine itself, exactly as httpcore2's body
+generator does, and the chain is only used to close the response afterwards.
+
+Design rules (keep them when changing this module):
+
+1. The direct reader is taken only when the whole chain is exactly the known httpcore2 /
+   httpx2 types (HTTP/1.1 connection, pool, transport, client), the body is unread and
+   has no Content-Encoding, and httpcore2 would not trace the read (no ``trace``
+   extension, its logger not at DEBUG). Anything else, any other version of those
+   internals included, takes the generic path: the response's own byte iterator.
+2. It reads what the generic path reads, raises what it raises (httpcore2's errors mapped
+   to httpx2's, as httpx2's transport does), and leaves the ``h11`` state where the body
+   generator would, so closing the response afterwards returns a fully read connection to
+   the pool and drops any other, as usual.
+3. Opening a reader does no I/O and starts nothing; a reader that is never called needs
+   no cleanup of its own beyond closing the response.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from typing import Any
+
+import h11
+import httpcore2
+import httpx2
+
+__all__ = [
+    "AsyncRead",
+    "SyncRead",
+    "async_chunks",
+    "async_direct_reader",
+    "plain_body",
+    "sync_chunks",
+    "sync_direct_reader",
+]
+
+#: One read of the body: the next chunk, or None at its end.
+SyncRead = Callable[[], "bytes | None"]
+#: One read of an async body: the next chunk; raises StopAsyncIteration at its end.
+AsyncRead = Callable[[], Coroutine[Any, Any, bytes]]
+
+_NEED_DATA = h11.NEED_DATA
+_PAUSED = h11.PAUSED
+_Data = h11.Data
+_EndOfMessage = h11.EndOfMessage
+# What a body read may raise below httpx2, which its transport maps to httpx2's errors.
+_READ_ERRORS = (
+    h11.RemoteProtocolError,
+    httpcore2.TimeoutException,
+    httpcore2.NetworkError,
+    httpcore2.ProtocolError,
+)
+# httpcore2 traces a body read through this logger (see rule 1).
+_TRACE_LOGGER = logging.getLogger("httpcore2.http11")
+
+
+def _chain_types() -> tuple[tuple[type[Any], ...], tuple[type[Any], ...]] | None:
+    """The exact types of the sync and async chains, or None if these internals moved."""
+    try:
+        from httpcore2._async.connection_pool import PoolByteStream as AsyncPoolStream
+        from httpcore2._async.http11 import HTTP11ConnectionByteStream as AsyncConnStream
+        from httpcore2._sync.connection_pool import PoolByteStream as SyncPoolStream
+        from httpcore2._sync.http11 import HTTP11ConnectionByteStream as SyncConnStream
+        from httpx2._client import BoundAsyncStream, BoundSyncStream
+        from httpx2._transports.default import AsyncResponseStream, ResponseStream
+    except ImportError:
+        return None
+    return (
+        (
+            BoundSyncStream,
+            ResponseStream,
+            SyncPoolStream,
+            SyncConnStream,
+            httpcore2.HTTP11Connection,
+        ),
+        (
+            BoundAsyncStream,
+            AsyncResponseStream,
+            AsyncPoolStream,
+            AsyncConnStream,
+            httpcore2.AsyncHTTP11Connection,
+        ),
+    )
+
+
+_CHAINS = _chain_types()
+
+
+def plain_body(response: httpx2.Response) -> bool:
+    """Whether the raw body is the body: no Content-Encoding to undo, nothing read yet."""
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    return (
+        encoding in ("", "identity") and not response.is_stream_consumed and not response.is_closed
+    )
+
+
+def _connection(response: httpx2.Response, chain: tuple[type[Any], ...]) -> tuple[Any, Any] | None:
+    """The httpcore2 HTTP/1.1 connection and request behind ``response``, if the chain
+    from the response down to it is exactly ``chain`` and the read would not be traced."""
+    if not plain_body(response):
+        return None
+    bound, transport, pool, conn_stream, connection_type = chain
+    try:
+        stream: Any = response.stream
+        if type(stream) is not bound:
+            return None
+        stream = stream._stream
+        if type(stream) is not transport:
+            return None
+        stream = stream._httpcore_stream
+        if type(stream) is not pool:
+            return None
+        stream = stream._stream
+        if type(stream) is not conn_stream or stream._closed:
+            return None
+        connection = stream._connection
+        request = stream._request
+        if type(connection) is not connection_type:
+            return None
+        if connection._h11_state.their_state is not h11.SEND_BODY:
+            return None
+        if "trace" in request.extensions or _TRACE_LOGGER.isEnabledFor(logging.DEBUG):
+            return None
+    except AttributeError:
+        return None
+    return connection, request
+
+
+def _httpx_error(exc: Exception) -> httpx2.TransportError:
+    """httpcore2's (or h11's) error as the httpx2 error its transport would raise."""
+    if isinstance(exc, h11.RemoteProtocolError):
+        return httpx2.RemoteProtocolError(str(exc))
+    # httpx2 mirrors httpcore2's exception names, each under TransportError.
+    mapped = getattr(httpx2, type(exc).__name__, None)
+    if isinstance(mapped, type) and issubclass(mapped, httpx2.TransportError):
+        return mapped(str(exc))
+    return httpx2.TransportError(str(exc))
+
+
+def _read_timeout(request: Any) -> float | None:
+    timeouts = request.extensions.get("timeout", {})
+    timeout: float | None = timeouts.get("read", None)
+    return timeout
+
+
+def sync_direct_reader(response: httpx2.Response) -> SyncRead | None:
+    """A reader driving ``response``'s ``h11`` connection directly, or None (see rule 1)."""
+    if _CHAINS is None:
+        return None
+    found = _connection(response, _CHAINS[0])
+    if found is None:
+        return None
+    connection, request = found
+    state = connection._h11_state
+    next_event = state.next_event
+    receive_data = state.receive_data
+    network_read = connection._network_stream.read
+    size = connection.READ_NUM_BYTES
+    timeout = _read_timeout(request)
+
+    def read() -> bytes | None:
+        while True:
+            try:
+                event = next_event()
+                if event is _NEED_DATA:
+                    receive_data(network_read(size, timeout))
+                    continue
+            except _READ_ERRORS as exc:
+                raise _httpx_error(exc) from exc
+            if type(event) is _Data:
+                return bytes(event.data)
+            if event is _PAUSED or type(event) is _EndOfMessage:
+                return None
+            # Anything else (none is expected in a body) is skipped, as httpcore2 does.
+
+    response.is_stream_consumed = True
+    return read
+
+
+def async_direct_reader(response: httpx2.Response) -> AsyncRead | None:
+    """The async twin of :func:`sync_direct_reader`."""
+    if _CHAINS is None:
+        return None
+    found = _connection(response, _CHAINS[1])
+    if found is None:
+        return None
+    connection, request = found
+    state = connection._h11_state
+    next_event = state.next_event
+    receive_data = state.receive_data
+    network_read = connection._network_stream.read
+    size = connection.READ_NUM_BYTES
+    timeout = _read_timeout(request)
+
+    async def read() -> bytes:
+        while True:
+            try:
+                event = next_event()
+                if event is _NEED_DATA:
+                    receive_data(await network_read(size, timeout))
+                    continue
+            except _READ_ERRORS as exc:
+                raise _httpx_error(exc) from exc
+            if type(event) is _Data:
+                return bytes(event.data)
+            if event is _PAUSED or type(event) is _EndOfMessage:
+                raise StopAsyncIteration
+
+    response.is_stream_consumed = True
+    return read
+
+
+def sync_chunks(response: httpx2.Response) -> Iterator[bytes]:
+    """The generic path: the transport's byte stream, or ``iter_bytes()`` to decode."""
+    if plain_body(response):
+        stream = response.stream
+        if isinstance(stream, httpx2.SyncByteStream):
+            # Without iter_raw's generator layers, and marked consumed as iter_raw would,
+            # so a second reader gets StreamConsumed, not half a body.
+            response.is_stream_consumed = True
+            return iter(stream)
+    return response.iter_bytes()
+
+
+def async_chunks(response: httpx2.Response) -> AsyncIterator[bytes]:
+    """The async twin of :func:`sync_chunks`."""
+    if plain_body(response):
+        stream = response.stream
+        if isinstance(stream, httpx2.AsyncByteStream):
+            response.is_stream_consumed = True
+            return aiter(stream)
+    return response.aiter_bytes()
