@@ -11,6 +11,8 @@ work is not counted):
 - ``bare decoder + json.loads``: levante's sans-IO ``SSEDecoder`` fed from ``iter_bytes``
   in a plain loop, with no stream around it: what decoding and parsing cost by themselves;
 - ``levante json.loads``: ``EventStream(response, json.loads of data, sentinel="[DONE]")``;
+- ``levante generic reader``: the same, forced onto the byte iterator every transport but
+  httpx2's own HTTP/1.1 one gets (levante/_body.py), to show what the direct reader buys;
 - ``levante typed``: the same with a typed pydantic decode (``CompletionEvent``).
 
 Sync and async (asyncio). Runs are interleaved so machine noise hits every reader alike;
@@ -35,6 +37,7 @@ from typing import Any
 
 import httpx2
 
+import levante._body
 from levante._streaming import EventStream, EventStreamAsync
 from levante.sse import ServerSentEvent, SSEDecoder
 
@@ -154,6 +157,20 @@ def httpx_sse_module() -> Any:
     return httpx_sse
 
 
+def generic_reader() -> Any:
+    """While active, streams take the generic body reader (see levante/_body.py)."""
+
+    class Generic:
+        def __enter__(self) -> None:
+            self.saved = levante._body._CHAINS
+            levante._body._CHAINS = None
+
+        def __exit__(self, *exc: object) -> None:
+            levante._body._CHAINS = self.saved
+
+    return Generic()
+
+
 SyncReader = Callable[[httpx2.Response], int]
 AsyncReader = Callable[[httpx2.Response], Awaitable[int]]
 
@@ -194,6 +211,15 @@ def sync_readers(typed: Callable[[ServerSentEvent], Any]) -> dict[str, SyncReade
                 n += 1
         return n
 
+    def levante_generic(response: httpx2.Response) -> int:
+        n = 0
+        with generic_reader():
+            stream = EventStream(response, json_data, sentinel="[DONE]")
+        with stream:
+            for _ in stream:
+                n += 1
+        return n
+
     def levante_typed(response: httpx2.Response) -> int:
         n = 0
         with EventStream(response, typed, sentinel="[DONE]") as stream:
@@ -206,6 +232,7 @@ def sync_readers(typed: Callable[[ServerSentEvent], Any]) -> dict[str, SyncReade
         "httpx-sse + json.loads": peer,
         "bare decoder + json.loads": bare,
         "levante json.loads": levante_json,
+        "levante generic reader": levante_generic,
         "levante typed": levante_typed,
     }
 
@@ -246,6 +273,15 @@ def async_readers(typed: Callable[[ServerSentEvent], Any]) -> dict[str, AsyncRea
                 n += 1
         return n
 
+    async def levante_generic(response: httpx2.Response) -> int:
+        n = 0
+        with generic_reader():
+            stream = EventStreamAsync(response, json_data, sentinel="[DONE]")
+        async with stream:
+            async for _ in stream:
+                n += 1
+        return n
+
     async def levante_typed(response: httpx2.Response) -> int:
         n = 0
         async with EventStreamAsync(response, typed, sentinel="[DONE]") as stream:
@@ -258,6 +294,7 @@ def async_readers(typed: Callable[[ServerSentEvent], Any]) -> dict[str, AsyncRea
         "httpx-sse + json.loads": peer,
         "bare decoder + json.loads": bare,
         "levante json.loads": levante_json,
+        "levante generic reader": levante_generic,
         "levante typed": levante_typed,
     }
 
@@ -325,6 +362,8 @@ def report(title: str, per_10k: dict[int, dict[str, float]], bars: list[tuple[st
     )
     bare_ratio = per_10k[1]["bare decoder + json.loads"] / per_10k[1]["raw httpx2"]
     print(f"  bare decoder + json.loads / raw httpx2, 1 event/write:    {bare_ratio:5.2f}x")
+    generic_ratio = per_10k[1]["levante generic reader"] / per_10k[1]["raw httpx2"]
+    print(f"  levante generic reader / raw httpx2, 1 event/write:       {generic_ratio:5.2f}x")
     typed_ratio = per_10k[1]["levante typed"] / per_10k[1]["raw httpx2"]
     print(f"  levante typed / raw httpx2, 1 event/write:                {typed_ratio:5.2f}x")
     bars.extend([(f"{title} floor", ok_floor), (f"{title} peer", ok_peer)])

@@ -34,7 +34,8 @@ from levante.errors import (
 from levante.sse import ServerSentEvent
 from liveserver import LiveServer, SSEApp, live_server, pool_connections, serve_raw_once
 
-pytestmark = pytest.mark.anyio
+# Each test runs over both body readers (see conftest.body_reader).
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("body_reader")]
 
 Server = tuple[SSEApp, LiveServer]
 

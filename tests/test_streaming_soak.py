@@ -25,6 +25,9 @@ from levante.errors import StreamAPIError, StreamClosed, StreamTimeout
 from levante.sse import ServerSentEvent
 from liveserver import LiveServer, SSEApp, live_server, pool_connections
 
+# Each test runs over both body readers (see conftest.body_reader).
+pytestmark = pytest.mark.usefixtures("body_reader")
+
 Server = tuple[SSEApp, LiveServer]
 
 SYNC_EXITS = ["complete", "break", "exception", "error", "timeout", "close-thread", "drop"]

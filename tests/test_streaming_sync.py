@@ -30,6 +30,9 @@ from levante.errors import (
 from levante.sse import EventTooLarge, ServerSentEvent
 from liveserver import LiveServer, SSEApp, live_server, pool_connections, serve_raw_once
 
+# Each test runs over both body readers (see conftest.body_reader).
+pytestmark = pytest.mark.usefixtures("body_reader")
+
 Server = tuple[SSEApp, LiveServer]
 
 

@@ -25,7 +25,14 @@ Design rules (keep them when changing this module):
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterator,
+)
 from typing import Any
 
 import h11
@@ -145,32 +152,45 @@ def _httpx_error(exc: Exception) -> httpx2.TransportError:
     return httpx2.TransportError(str(exc))
 
 
-def _read_timeout(request: Any) -> float | None:
-    timeouts = request.extensions.get("timeout", {})
-    timeout: float | None = timeouts.get("read", None)
-    return timeout
-
-
-def sync_direct_reader(response: httpx2.Response) -> SyncRead | None:
-    """A reader driving ``response``'s ``h11`` connection directly, or None (see rule 1)."""
+def _direct_parts(response: httpx2.Response, sync: bool) -> tuple[Any, ...] | None:
+    """What a direct reader needs from ``response``'s connection, or None (see rule 1)."""
     if _CHAINS is None:
         return None
-    found = _connection(response, _CHAINS[0])
+    found = _connection(response, _CHAINS[0 if sync else 1])
     if found is None:
         return None
     connection, request = found
     state = connection._h11_state
-    next_event = state.next_event
-    receive_data = state.receive_data
-    network_read = connection._network_stream.read
-    size = connection.READ_NUM_BYTES
-    timeout = _read_timeout(request)
+    timeouts = request.extensions.get("timeout", {})
+    response.is_stream_consumed = True
+    return (
+        state.next_event,
+        state.receive_data,
+        connection._network_stream.read,
+        connection.READ_NUM_BYTES,
+        timeouts.get("read", None),
+    )
+
+
+def sync_direct_reader(response: httpx2.Response) -> SyncRead | None:
+    """A reader driving ``response``'s ``h11`` connection directly, or None (see rule 1).
+
+    Taking it marks the response consumed, as ``iter_raw()`` would.
+    """
+    parts = _direct_parts(response, sync=True)
+    if parts is None:
+        return None
+    next_event, receive_data, network_read, size, timeout = parts
+    ended = False
 
     def read() -> bytes | None:
+        nonlocal ended
         while True:
             try:
                 event = next_event()
                 if event is _NEED_DATA:
+                    if ended:
+                        return None
                     receive_data(network_read(size, timeout))
                     continue
             except _READ_ERRORS as exc:
@@ -178,33 +198,30 @@ def sync_direct_reader(response: httpx2.Response) -> SyncRead | None:
             if type(event) is _Data:
                 return bytes(event.data)
             if event is _PAUSED or type(event) is _EndOfMessage:
+                # Past its end h11 waits for the next response: the end must stay the end.
+                ended = True
                 return None
             # Anything else (none is expected in a body) is skipped, as httpcore2 does.
 
-    response.is_stream_consumed = True
     return read
 
 
 def async_direct_reader(response: httpx2.Response) -> AsyncRead | None:
-    """The async twin of :func:`sync_direct_reader`."""
-    if _CHAINS is None:
+    """The async twin of :func:`sync_direct_reader`; its end is StopAsyncIteration."""
+    parts = _direct_parts(response, sync=False)
+    if parts is None:
         return None
-    found = _connection(response, _CHAINS[1])
-    if found is None:
-        return None
-    connection, request = found
-    state = connection._h11_state
-    next_event = state.next_event
-    receive_data = state.receive_data
-    network_read = connection._network_stream.read
-    size = connection.READ_NUM_BYTES
-    timeout = _read_timeout(request)
+    next_event, receive_data, network_read, size, timeout = parts
+    ended = False
 
     async def read() -> bytes:
+        nonlocal ended
         while True:
             try:
                 event = next_event()
                 if event is _NEED_DATA:
+                    if ended:
+                        raise StopAsyncIteration
                     receive_data(await network_read(size, timeout))
                     continue
             except _READ_ERRORS as exc:
@@ -212,29 +229,47 @@ def async_direct_reader(response: httpx2.Response) -> AsyncRead | None:
             if type(event) is _Data:
                 return bytes(event.data)
             if event is _PAUSED or type(event) is _EndOfMessage:
+                ended = True
                 raise StopAsyncIteration
 
-    response.is_stream_consumed = True
     return read
 
 
-def sync_chunks(response: httpx2.Response) -> Iterator[bytes]:
-    """The generic path: the transport's byte stream, or ``iter_bytes()`` to decode."""
+def sync_chunks(response: httpx2.Response) -> Generator[bytes]:
+    """The generic path: the transport's byte stream, or ``iter_bytes()`` to decode.
+
+    Always a generator, so the stream can close it, whatever the transport's ``__iter__``
+    returns.
+    """
     if plain_body(response):
         stream = response.stream
         if isinstance(stream, httpx2.SyncByteStream):
             # Without iter_raw's generator layers, and marked consumed as iter_raw would,
             # so a second reader gets StreamConsumed, not half a body.
             response.is_stream_consumed = True
-            return iter(stream)
-    return response.iter_bytes()
+            return _as_generator(iter(stream))
+    return _as_generator(response.iter_bytes())
 
 
-def async_chunks(response: httpx2.Response) -> AsyncIterator[bytes]:
+def async_chunks(response: httpx2.Response) -> AsyncGenerator[bytes]:
     """The async twin of :func:`sync_chunks`."""
     if plain_body(response):
         stream = response.stream
         if isinstance(stream, httpx2.AsyncByteStream):
             response.is_stream_consumed = True
-            return aiter(stream)
+            chunks = aiter(stream)
+            return chunks if isinstance(chunks, AsyncGenerator) else _async_generator(chunks)
     return response.aiter_bytes()
+
+
+def _as_generator(chunks: Iterator[bytes]) -> Generator[bytes]:
+    return chunks if isinstance(chunks, Generator) else _generator(chunks)
+
+
+def _generator(chunks: Iterator[bytes]) -> Generator[bytes]:
+    yield from chunks
+
+
+async def _async_generator(chunks: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
+    async for chunk in chunks:
+        yield chunk

@@ -54,7 +54,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, ClassVar, Generic, NoReturn, TypeVar, cast
+from typing import Any, ClassVar, Generic, NoReturn, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -571,7 +571,7 @@ class EventStream(_StreamCore[T]):
         direct = sync_direct_reader(response)
         self._chunks: Generator[bytes] | None = None
         if direct is None:
-            chunks = self._chunks = cast(Generator[bytes], sync_chunks(response))
+            chunks = self._chunks = sync_chunks(response)
             direct = functools.partial(next, chunks, None)
         self._read_chunk: SyncRead = direct
         # A read is in progress (the only time another thread must not touch _chunks).
@@ -610,9 +610,6 @@ class EventStream(_StreamCore[T]):
             except BaseException:
                 self._release()
                 raise
-        return self._next_slow()
-
-    def _next_slow(self) -> T:
         while True:
             if self._error is not None:
                 self._release()
@@ -1044,7 +1041,7 @@ class EventStreamAsync(_StreamCore[T]):
             raise StopAsyncIteration
         read = self._read_chunk
         if read is None:
-            chunks = self._chunks = cast(AsyncGenerator[bytes], async_chunks(self._response))
+            chunks = self._chunks = async_chunks(self._response)
             read = self._read_chunk = chunks.__anext__
         if deadline is None and self._socket_wakes:
             self._reading = True
