@@ -17,7 +17,9 @@ Design rules (keep them when changing this module):
 3. Cheap per event. Events decoded from one read sit in a list; each ``__next__`` takes
    the next one, compares it with the sentinel, runs a substring prefilter for in-stream
    errors, and calls ``decode``, which does the only JSON parse on the normal path. Clocks
-   are read once per read, not once per event.
+   are read once per read, not once per event. Bytes come from the reader
+   :mod:`levante._body` chooses: ``h11`` driven directly for httpx2's own HTTP/1.1
+   transport, the response's byte iterator for anything else.
 4. Reads are interruptible. ``close()`` from another thread, ``aclose()`` from another task
    and the sync timeout watchdog shut the socket down: a blocked ``recv`` wakes up (closing
    the fd alone does not, on Linux) and an event loop sees the socket at its end. That
