@@ -4,7 +4,6 @@ hands the connection back exactly as the generic one does, against a real uvicor
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import random
 from collections.abc import AsyncIterator, Iterator
@@ -22,10 +21,7 @@ from liveserver import LiveServer, SSEApp, live_server, pool_connections, serve_
 Server = tuple[SSEApp, LiveServer]
 
 EVENTS = [b'data: {"i": 0}\n\n', b'data: {"i": 1}\n\n', b"data: [DONE]\n\n"]
-
-
-def loads(event: ServerSentEvent) -> Any:
-    return json.loads(event.data)
+loads = ServerSentEvent.json
 
 
 @pytest.fixture(scope="module")
