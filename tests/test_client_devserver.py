@@ -160,3 +160,20 @@ async def test_async_against_dev_server(server: EmbeddedServer) -> None:
         assert kinds[-1] == "conversation.response.done"
         models = await client.models.list_async()
         assert any(model.id == ECHO for model in models.data)
+
+
+def test_chat_streams_read_their_body_directly(client: Mistral) -> None:
+    # The client's own httpx2 clients are the plain case levante/_body.py reads directly.
+    with client.chat.stream(model=ECHO, messages=user()) as stream:
+        assert stream._chunks is None
+        assert "".join(stream.text_stream) == PROMPT
+
+
+@pytest.mark.anyio
+async def test_async_chat_streams_read_their_body_directly(server: EmbeddedServer) -> None:
+    async with (
+        Mistral(api_key="dev-key", server_url=server.url) as mistral,
+        mistral.chat.stream_async(model=ECHO, messages=user()) as stream,
+    ):
+        assert stream._read_chunk is not None and stream._chunks is None
+        assert "".join([text async for text in stream.text_stream]) == PROMPT
