@@ -412,3 +412,40 @@ async def test_an_async_stream_over_a_plain_iterator_closes_cleanly(
                 break
     assert stream.closed and response.is_closed
     assert [item["i"] for item in items] == [0, 1][: stop_after or 2]
+
+
+@pytest.mark.usefixtures("body_reader")
+def test_a_transport_error_names_its_request(client: httpx2.Client) -> None:
+    from levante.errors import IncompleteStreamError
+
+    payload = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n9\r\ndata"
+    url, thread = serve_raw_once(payload)
+    with (
+        client.stream("GET", url) as response,
+        pytest.raises(IncompleteStreamError) as info,
+        EventStream(response, loads) as stream,
+    ):
+        list(stream)
+    thread.join(10)
+    cause = info.value.__cause__
+    assert isinstance(cause, httpx2.RemoteProtocolError)
+    assert cause.request is response.request
+
+
+@pytest.mark.anyio
+@pytest.mark.usefixtures("body_reader")
+async def test_an_async_transport_error_names_its_request() -> None:
+    from levante.errors import IncompleteStreamError
+
+    payload = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n9\r\ndata"
+    url, thread = serve_raw_once(payload)
+    async with httpx2.AsyncClient(timeout=10) as client:
+        async with client.stream("GET", url) as response:
+            with pytest.raises(IncompleteStreamError) as info:
+                async with EventStreamAsync(response, loads) as stream:
+                    async for _ in stream:
+                        pass
+        thread.join(10)
+    cause = info.value.__cause__
+    assert isinstance(cause, httpx2.RemoteProtocolError)
+    assert cause.request is response.request

@@ -401,6 +401,13 @@ class _StreamCore(Generic[T]):
         )
 
     def _transport_error(self, exc: httpx2.RequestError) -> MistralError:
+        try:
+            exc.request  # noqa: B018 - the property raises when it was never set
+        except RuntimeError:
+            # Raised below iter_raw(), which would have attached the request: do it here,
+            # so the chained cause tells which request failed, as httpx2's own errors do.
+            with contextlib.suppress(RuntimeError):
+                exc.request = self._response.request
         if isinstance(exc, httpx2.TimeoutException):
             return APITimeoutError(f"timed out reading the stream: {exc}")
         if isinstance(exc, (httpx2.RemoteProtocolError, httpx2.ReadError)):
