@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import socket
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx2
@@ -157,18 +158,15 @@ def httpx_sse_module() -> Any:
     return httpx_sse
 
 
-def generic_reader() -> Any:
+@contextlib.contextmanager
+def generic_reader() -> Iterator[None]:
     """While active, streams take the generic body reader (see levante/_body.py)."""
-
-    class Generic:
-        def __enter__(self) -> None:
-            self.saved = levante._body._CHAINS
-            levante._body._CHAINS = None
-
-        def __exit__(self, *exc: object) -> None:
-            levante._body._CHAINS = self.saved
-
-    return Generic()
+    saved = levante._body._CHAINS
+    levante._body._CHAINS = None
+    try:
+        yield
+    finally:
+        levante._body._CHAINS = saved
 
 
 SyncReader = Callable[[httpx2.Response], int]

@@ -44,7 +44,6 @@ __all__ = [
     "SyncRead",
     "async_chunks",
     "async_direct_reader",
-    "plain_body",
     "sync_chunks",
     "sync_direct_reader",
 ]
@@ -101,7 +100,7 @@ def _chain_types() -> tuple[tuple[type[Any], ...], tuple[type[Any], ...]] | None
 _CHAINS = _chain_types()
 
 
-def plain_body(response: httpx2.Response) -> bool:
+def _plain_body(response: httpx2.Response) -> bool:
     """Whether the raw body is the body: no Content-Encoding to undo, nothing read yet."""
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
     return (
@@ -112,7 +111,7 @@ def plain_body(response: httpx2.Response) -> bool:
 def _connection(response: httpx2.Response, chain: tuple[type[Any], ...]) -> tuple[Any, Any] | None:
     """The httpcore2 HTTP/1.1 connection and request behind ``response``, if the chain
     from the response down to it is exactly ``chain`` and the read would not be traced."""
-    if not plain_body(response):
+    if not _plain_body(response):
         return None
     bound, transport, pool, conn_stream, connection_type = chain
     try:
@@ -241,7 +240,7 @@ def sync_chunks(response: httpx2.Response) -> Generator[bytes]:
     Always a generator, so the stream can close it, whatever the transport's ``__iter__``
     returns.
     """
-    if plain_body(response):
+    if _plain_body(response):
         stream = response.stream
         if isinstance(stream, httpx2.SyncByteStream):
             # Without iter_raw's generator layers, and marked consumed as iter_raw would,
@@ -253,12 +252,11 @@ def sync_chunks(response: httpx2.Response) -> Generator[bytes]:
 
 def async_chunks(response: httpx2.Response) -> AsyncGenerator[bytes]:
     """The async twin of :func:`sync_chunks`."""
-    if plain_body(response):
+    if _plain_body(response):
         stream = response.stream
         if isinstance(stream, httpx2.AsyncByteStream):
             response.is_stream_consumed = True
-            chunks = aiter(stream)
-            return chunks if isinstance(chunks, AsyncGenerator) else _async_generator(chunks)
+            return _as_async_generator(aiter(stream))
     return response.aiter_bytes()
 
 
@@ -268,6 +266,10 @@ def _as_generator(chunks: Iterator[bytes]) -> Generator[bytes]:
 
 def _generator(chunks: Iterator[bytes]) -> Generator[bytes]:
     yield from chunks
+
+
+def _as_async_generator(chunks: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
+    return chunks if isinstance(chunks, AsyncGenerator) else _async_generator(chunks)
 
 
 async def _async_generator(chunks: AsyncIterator[bytes]) -> AsyncGenerator[bytes]:
