@@ -4,6 +4,7 @@ hands the connection back exactly as the generic one does, against a real uvicor
 from __future__ import annotations
 
 import contextlib
+import gzip
 import logging
 import random
 from collections.abc import AsyncIterator, Iterator
@@ -15,6 +16,7 @@ import pytest
 
 from levante._body import async_direct_reader, sync_direct_reader
 from levante._streaming import EventStream, EventStreamAsync
+from levante.errors import IncompleteStreamError
 from levante.sse import ServerSentEvent
 from liveserver import LiveServer, SSEApp, live_server, pool_connections, serve_raw_once
 
@@ -220,8 +222,6 @@ def _trace(name: str, info: dict[str, Any]) -> None:
 def test_anything_but_the_plain_case_takes_the_generic_reader(
     server: Server, case: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import gzip
-
     app, srv = server
     events = b'data: {"i": 0}\n\ndata: {"i": 1}\n\ndata: [DONE]\n\n'
     if case == "gzip":
@@ -416,8 +416,6 @@ async def test_an_async_stream_over_a_plain_iterator_closes_cleanly(
 
 @pytest.mark.usefixtures("body_reader")
 def test_a_transport_error_names_its_request(client: httpx2.Client) -> None:
-    from levante.errors import IncompleteStreamError
-
     payload = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n9\r\ndata"
     url, thread = serve_raw_once(payload)
     with (
@@ -435,8 +433,6 @@ def test_a_transport_error_names_its_request(client: httpx2.Client) -> None:
 @pytest.mark.anyio
 @pytest.mark.usefixtures("body_reader")
 async def test_an_async_transport_error_names_its_request() -> None:
-    from levante.errors import IncompleteStreamError
-
     payload = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n9\r\ndata"
     url, thread = serve_raw_once(payload)
     async with httpx2.AsyncClient(timeout=10) as client:
