@@ -12,7 +12,7 @@ work is not counted):
   in a plain loop, with no stream around it: what decoding and parsing cost by themselves;
 - ``levante json.loads``: ``EventStream(response, json.loads of data, sentinel="[DONE]")``;
 - ``levante generic reader``: the same, forced onto the byte iterator every transport but
-  httpx2's own HTTP/1.1 one gets (levante/_body.py), to show what the direct reader buys;
+  httpx2's own HTTP/1.1 one gets (levante/_streaming/_body.py), to show what the direct reader buys;
 - ``levante typed``: the same with a typed pydantic decode (``CompletionEvent``).
 
 Sync and async (asyncio). Runs are interleaved so machine noise hits every reader alike;
@@ -38,7 +38,7 @@ from typing import Any
 
 import httpx2
 
-import levante._body
+import levante._streaming._body
 from levante._streaming import EventStream, EventStreamAsync
 from levante.sse import ServerSentEvent, SSEDecoder
 
@@ -160,13 +160,13 @@ def httpx_sse_module() -> Any:
 
 @contextlib.contextmanager
 def generic_reader() -> Iterator[None]:
-    """While active, streams take the generic body reader (see levante/_body.py)."""
-    saved = levante._body._CHAINS
-    levante._body._CHAINS = None
+    """While active, streams take the generic body reader (see levante/_streaming/_body.py)."""
+    saved = levante._streaming._body._CHAINS
+    levante._streaming._body._CHAINS = None
     try:
         yield
     finally:
-        levante._body._CHAINS = saved
+        levante._streaming._body._CHAINS = saved
 
 
 SyncReader = Callable[[httpx2.Response], int]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import levante._body as body
+import levante._streaming._body as body
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -14,7 +14,7 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(params=["direct", "generic"])
 def body_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run a test over both ways a stream reads its body (see levante/_body.py).
+    """Run a test over both ways a stream reads its body (see levante/_streaming/_body.py).
 
     ``direct`` is what a response from httpx2's own HTTP/1.1 transport gets; ``generic``
     (the byte iterator every other transport gets) is forced by hiding the known chain.

@@ -1,5 +1,6 @@
-"""levante._body: which reader a response gets, and that the direct one reads, fails and
-hands the connection back exactly as the generic one does, against a real uvicorn server."""
+"""levante._streaming._body: which reader a response gets, and that the direct one reads,
+fails and hands the connection back exactly as the generic one does, against a real
+uvicorn server."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import anyio
 import httpx2
 import pytest
 
-from levante._body import async_direct_reader, sync_direct_reader
 from levante._streaming import EventStream, EventStreamAsync
+from levante._streaming._body import async_direct_reader, sync_direct_reader
 from levante.errors import IncompleteStreamError
 from levante.sse import ServerSentEvent
 from liveserver import LiveServer, SSEApp, live_server, pool_connections, serve_raw_once

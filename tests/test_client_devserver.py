@@ -163,7 +163,7 @@ async def test_async_against_dev_server(server: EmbeddedServer) -> None:
 
 
 def test_chat_streams_read_their_body_directly(client: Mistral) -> None:
-    # The client's own httpx2 clients are the plain case levante/_body.py reads directly.
+    # The client's own httpx2 clients are the plain case levante/_streaming/_body.py reads directly.
     with client.chat.stream(model=ECHO, messages=user()) as stream:
         assert stream._chunks is None
         assert "".join(stream.text_stream) == PROMPT

@@ -303,7 +303,7 @@ def test_normal_events_are_parsed_only_by_decode(
         calls.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(streaming.json, "loads", counting)
+    monkeypatch.setattr(json, "loads", counting)
     with client.stream("GET", "/sse?n=50") as response:
         # decode parses with json.loads too: exactly one parse per event in all.
         assert len(list(EventStream(response, loads, sentinel="[DONE]"))) == 50

@@ -1,0 +1,336 @@
+"""EventStream: the sync twin, which reads bytes and releases the response."""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+import warnings
+from collections.abc import Generator
+from types import TracebackType
+from typing import NoReturn, TypeVar
+
+import httpx2
+
+from ..errors import APIConnectionError, StreamError
+from ._body import SyncRead, sync_chunks, sync_direct_reader
+from ._core import (
+    CLOSE_WAIT,
+    CLOSED,
+    DEADLINE,
+    DRAIN_MAX_BYTES,
+    DRAIN_TIMEOUT,
+    Ended,
+    StreamCore,
+)
+from ._interrupt import WATCHDOG, shutdown_socket
+
+__all__ = ["EventStream"]
+
+T = TypeVar("T")
+
+_get_ident = threading.get_ident
+
+
+class EventStream(StreamCore[T]):
+    """Iterate the server-sent events of a streamed ``httpx2.Response``, decoded to ``T``.
+
+    ::
+
+        with client.stream("POST", url, json=body) as response:
+            with EventStream(response, lambda e: json.loads(e.data), sentinel="[DONE]") as s:
+                for chunk in s:
+                    ...
+
+    ``decode`` turns each :class:`~levante.sse.ServerSentEvent` into the item yielded; any
+    exception it raises becomes :class:`~levante.errors.StreamDecodeError`.
+
+    ``sentinel``: an event whose data equals it ends the stream and is not yielded
+    (``"[DONE]"`` for chat completions). ``terminal_events``: event types that end the
+    stream after being yielded. With either, a body that ends before the marker raises
+    :class:`~levante.errors.IncompleteStreamError`; so does a body that ends in the
+    middle of an event, always.
+
+    An ``event: error`` block, or data that is a JSON object with a non-null top-level
+    ``"error"`` or with ``"object": "error"``, raises
+    :class:`~levante.errors.StreamAPIError` carrying the parsed payload and the event.
+
+    ``first_event_timeout`` bounds, in seconds, the wait from construction to the first
+    event (it defaults to ``idle_timeout``); ``idle_timeout`` bounds each later wait for
+    the next event, counted from when the consumer asks for it, so time spent in the
+    consumer's own code is not counted. Comments and partial events do not reset either.
+    Both raise :class:`~levante.errors.StreamTimeout`. ``max_event_size`` caps one event in
+    bytes (:class:`~levante.errors.StreamEventTooLarge`), ``None`` to lift the cap.
+
+    Transport failures raise :class:`~levante.errors.APIConnectionError` or
+    :class:`~levante.errors.APITimeoutError`. Whatever the path, the connection is
+    released before the exception leaves the stream. After the sentinel, the rest of the
+    body is drained (bounded by :data:`DRAIN_MAX_BYTES` and :data:`DRAIN_TIMEOUT`) so the
+    connection goes back to the pool.
+
+    :meth:`close` may be called at any time and from any thread. A ``__next__`` call
+    blocked in a read when another thread closes the stream is woken and raises
+    :class:`~levante.errors.StreamClosed`; any later ``__next__`` raises
+    ``StopIteration``. A stream dropped without being closed or exhausted releases its
+    connection when garbage collected and emits ``ResourceWarning``.
+    """
+
+    _byte_stream = httpx2.SyncByteStream
+    _wrong_client = (
+        "EventStream needs a response from a sync httpx2.Client; "
+        "use EventStreamAsync for an AsyncClient response"
+    )
+
+    def _init_io(self, response: httpx2.Response) -> None:
+        # Reentrant: close() may run in a signal handler on the reading thread.
+        self._lock = threading.RLock()
+        # Nothing is started until the first read, so choosing the reader costs nothing.
+        direct = sync_direct_reader(response)
+        self._chunks: Generator[bytes] | None = None
+        if direct is None:
+            chunks = self._chunks = sync_chunks(response)
+            direct = functools.partial(next, chunks, None)
+        self._read_chunk: SyncRead = direct
+        # A read is in progress (the only time another thread must not touch _chunks).
+        self._reading = False
+        self._reader = 0
+        self._read_deadline: float | None = None
+        # Why the current read was cut short: CLOSED or DEADLINE.
+        self._interrupt: str | None = None
+        self._released_event: threading.Event | None = None
+        self._armed_at: float | None = None
+
+    def __iter__(self) -> EventStream[T]:
+        return self
+
+    def __enter__(self) -> EventStream[T]:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __next__(self) -> T:
+        pos = self._pos
+        pending = self._pending
+        if pos < len(pending):
+            self._pos = pos + 1
+            try:
+                return self._convert(pending[pos])
+            except Ended:
+                self._drain()
+                raise StopIteration from None
+            except BaseException:
+                self._release()
+                raise
+        while True:
+            if self._error is not None:
+                self._release()
+                raise self._take_error()
+            if self._closed:
+                raise StopIteration
+            if self._complete:
+                self._drain()  # after a terminal event
+                raise StopIteration
+            deadline = self._deadline
+            if deadline is None and self._idle_timeout is not None:
+                deadline = self._next_deadline()
+            if deadline is None:
+                # _read() without a deadline, inlined: at one event per read this runs
+                # once per event. See _read for the handshake with close().
+                self._reader = _get_ident()
+                self._reading = True
+                if self._closed:
+                    self._reading = False
+                    self._release()
+                    raise StopIteration
+                try:
+                    data = self._read_chunk()
+                except BaseException as exc:
+                    self._reading = False
+                    self._read_failed(exc)
+                self._reading = False
+                if self._interrupt is not None:
+                    raise self._read_interrupted()
+            else:
+                data = self._read(deadline)
+            if data is None:
+                try:
+                    self._finish_body()
+                finally:
+                    self._release()
+                raise StopIteration
+            events = self._feed(data)
+            if events:
+                # The fast path of __next__, inlined for the same reason.
+                self._pos = 1
+                try:
+                    return self._convert(events[0])
+                except Ended:
+                    self._drain()
+                    raise StopIteration from None
+                except BaseException:
+                    self._release()
+                    raise
+
+    def _read(self, deadline: float) -> bytes | None:
+        """One read of the body with a deadline; None at its end. Releases the response
+        before raising. (Reads without a deadline are inlined in ``__next__``.)
+
+        The flags are a handshake with :meth:`close` in another thread, which sets
+        ``_closed`` and then looks at ``_reading``: whichever runs second sees the other's
+        write (the GIL orders them), so a read never starts on a stream being closed, and a
+        close never misses a read in progress. Deadlines also involve the watchdog thread,
+        so this path takes the lock (in ``_start_timed_read``).
+        """
+        self._start_timed_read(deadline)
+        try:
+            data = self._read_chunk()
+        except BaseException as exc:
+            self._reading = False
+            self._read_failed(exc)
+        self._reading = False
+        if self._interrupt is not None:
+            raise self._read_interrupted()
+        return data
+
+    def _read_failed(self, exc: BaseException) -> NoReturn:
+        """Release after a failed read and raise what the stream reports instead."""
+        interrupt = self._interrupt
+        self._release()
+        if interrupt == CLOSED:
+            raise self._closed_error() from None
+        if interrupt == DEADLINE:
+            raise self._timeout_error() from None
+        if isinstance(exc, httpx2.RequestError):
+            raise self._transport_error(exc) from exc
+        raise exc
+
+    def _read_interrupted(self) -> StreamError:
+        """Release after a read that close() or the watchdog cut short."""
+        interrupt = self._interrupt
+        self._release()
+        if interrupt == CLOSED:
+            return self._closed_error()
+        return self._timeout_error()
+
+    def _start_timed_read(self, deadline: float) -> None:
+        with self._lock:
+            if not self._closed and time.monotonic() < deadline:
+                armed = self._armed_at
+                if armed is None or armed > deadline:
+                    self._armed_at = deadline
+                    WATCHDOG.arm(deadline, self)
+                self._read_deadline = deadline
+                self._reader = _get_ident()
+                self._reading = True
+                return
+            closed = self._closed
+        self._release()
+        if closed:
+            raise StopIteration
+        raise self._timeout_error()
+
+    def _drain(self) -> None:
+        """After the sentinel: read what is left of the body, within bounds, then release."""
+        budget = DRAIN_MAX_BYTES
+        deadline = time.monotonic() + DRAIN_TIMEOUT
+        try:
+            while budget >= 0:
+                data = self._read(deadline)
+                if data is None:
+                    break
+                self._bytes += len(data)
+                budget -= len(data)
+        except (StopIteration, StreamError, APIConnectionError):
+            pass  # already released; the connection is simply not reused
+        self._release()
+
+    def _on_deadline(self, when: float) -> None:
+        """Called by the watchdog thread when an armed deadline passes."""
+        with self._lock:
+            if self._armed_at == when:
+                self._armed_at = None
+            deadline = self._read_deadline
+            if not self._reading or self._interrupt is not None or deadline is None:
+                return
+            if time.monotonic() >= deadline:
+                self._interrupt = DEADLINE
+                shutdown_socket(self._response)
+            elif self._armed_at is None:
+                self._armed_at = deadline
+                WATCHDOG.arm(deadline, self)
+
+    def _release(self) -> None:
+        """Close the response (idempotent, thread-safe); the pool gets the connection back
+        if the body was read to its end, else the connection is closed."""
+        with self._lock:
+            if self._released:
+                return
+            self._released = True
+            self._closed = True
+            self._t_end = time.monotonic()
+            reading = self._reading
+            # Events decoded but not yet delivered are dropped with the stream.
+            self._pending = []
+        try:
+            if not reading and self._chunks is not None:
+                self._chunks.close()
+            self._response.close()
+        except (httpx2.HTTPError, OSError):
+            pass  # closing is best effort: the connection is dropped either way
+        finally:
+            with self._lock:
+                self._release_finished = True
+                event = self._released_event
+            if event is not None:
+                event.set()
+
+    def close(self) -> None:
+        """Release the connection now. Idempotent; safe from any thread at any time.
+
+        If another thread is blocked reading this stream, it is woken (its ``__next__``
+        raises :class:`~levante.errors.StreamClosed`) and this call returns once the
+        connection is released.
+        """
+        with self._lock:
+            self._closed = True
+            if self._release_finished:
+                return
+            reading = self._reading
+            if reading:
+                if self._interrupt is None:
+                    self._interrupt = CLOSED
+                shutdown_socket(self._response)
+                if self._reader == threading.get_ident():
+                    return  # a signal handler inside the read: the read releases on return
+            event = self._released_event
+            if event is None:
+                event = self._released_event = threading.Event()
+        if reading:
+            # The woken reader releases by itself; once it has left the read (even if it
+            # raced past the interrupt with data in hand) it is safe to release from here.
+            give_up = time.monotonic() + CLOSE_WAIT
+            while self._reading and not event.wait(0.02) and time.monotonic() < give_up:
+                pass
+        self._release()
+        event.wait(CLOSE_WAIT)  # if the reader is releasing right now, let it finish
+
+    def __del__(self) -> None:
+        if getattr(self, "_released", True):
+            return
+        try:
+            self._release()
+        except Exception:
+            pass  # e.g. at interpreter shutdown: a finalizer must not raise
+        finally:
+            warnings.warn(
+                f"unclosed {self!r}: use 'with' or call close()",
+                ResourceWarning,
+                stacklevel=2,
+                source=self,
+            )
