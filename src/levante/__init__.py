@@ -4,62 +4,152 @@ The public names live in private or layered modules and are re-exported here; se
 README for usage and the design section for how the layers fit together.
 """
 
-from . import errors, models, sse
-from ._retry import RetryConfig
-from ._streaming import AsyncStreamContext, EventStream, EventStreamAsync, StreamStats
-from .accumulate import ChatCompletionAccumulator
-from .client import DEFAULT_SERVER_URL, DEFAULT_TIMEOUT, Mistral
-from .errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    HTTPValidationError,
-    IncompleteStreamError,
-    InternalServerError,
-    MistralError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    StreamAPIError,
-    StreamClosed,
-    StreamDecodeError,
-    StreamError,
-    StreamEventTooLarge,
-    StreamTimeout,
-)
-from .models import (
-    AssistantMessage,
-    ChatCompletionChoice,
-    ChatCompletionResponse,
-    CompletionChunk,
-    CompletionEvent,
-    CompletionResponseStreamChoice,
-    ConversationEvents,
-    ConversationResponse,
-    DeltaMessage,
-    FIMCompletionResponse,
-    Function,
-    FunctionCall,
-    ImageURL,
-    ImageURLChunk,
-    JSONSchema,
-    ModelCard,
-    ModelList,
-    Prediction,
-    ResponseFormat,
-    SystemMessage,
-    TextChunk,
-    Tool,
-    ToolCall,
-    ToolChoice,
-    ToolMessage,
-    UsageInfo,
-    UserMessage,
-)
-from .resources import ChatCompletionStream, ChatCompletionStreamAsync
-from .sse import EventTooLarge, ServerSentEvent, SSEDecoder, SSEError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from . import errors, models, sse
+    from ._retry import RetryConfig
+    from ._streaming import AsyncStreamContext, EventStream, EventStreamAsync, StreamStats
+    from .accumulate import ChatCompletionAccumulator
+    from .client import DEFAULT_SERVER_URL, DEFAULT_TIMEOUT, Mistral
+    from .errors import (
+        APIConnectionError,
+        APIError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        HTTPValidationError,
+        IncompleteStreamError,
+        InternalServerError,
+        MistralError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitError,
+        StreamAPIError,
+        StreamClosed,
+        StreamDecodeError,
+        StreamError,
+        StreamEventTooLarge,
+        StreamTimeout,
+    )
+    from .models import (
+        AssistantMessage,
+        ChatCompletionChoice,
+        ChatCompletionResponse,
+        CompletionChunk,
+        CompletionEvent,
+        CompletionResponseStreamChoice,
+        ConversationEvents,
+        ConversationResponse,
+        DeltaMessage,
+        FIMCompletionResponse,
+        Function,
+        FunctionCall,
+        ImageURL,
+        ImageURLChunk,
+        JSONSchema,
+        ModelCard,
+        ModelList,
+        Prediction,
+        ResponseFormat,
+        SystemMessage,
+        TextChunk,
+        Tool,
+        ToolCall,
+        ToolChoice,
+        ToolMessage,
+        UsageInfo,
+        UserMessage,
+    )
+    from .resources import ChatCompletionStream, ChatCompletionStreamAsync
+    from .sse import EventTooLarge, ServerSentEvent, SSEDecoder, SSEError
+
+# What each public name is imported from. Nothing is imported until a name is first used
+# (PEP 562 ``__getattr__``), so ``import levante`` is instant and the ``levante`` command
+# starts without loading httpx2 and pydantic. Keep this table, the block above (which type
+# checkers read) and ``__all__`` in step: tests/test_lazy_import.py checks that they agree.
+_LAZY: dict[str, tuple[str, ...]] = {
+    "": ("errors", "models", "sse"),
+    "_retry": ("RetryConfig",),
+    "_streaming": ("AsyncStreamContext", "EventStream", "EventStreamAsync", "StreamStats"),
+    "accumulate": ("ChatCompletionAccumulator",),
+    "client": ("DEFAULT_SERVER_URL", "DEFAULT_TIMEOUT", "Mistral"),
+    "errors": (
+        "APIConnectionError",
+        "APIError",
+        "APITimeoutError",
+        "AuthenticationError",
+        "BadRequestError",
+        "HTTPValidationError",
+        "IncompleteStreamError",
+        "InternalServerError",
+        "MistralError",
+        "NotFoundError",
+        "PermissionDeniedError",
+        "RateLimitError",
+        "StreamAPIError",
+        "StreamClosed",
+        "StreamDecodeError",
+        "StreamError",
+        "StreamEventTooLarge",
+        "StreamTimeout",
+    ),
+    "models": (
+        "AssistantMessage",
+        "ChatCompletionChoice",
+        "ChatCompletionResponse",
+        "CompletionChunk",
+        "CompletionEvent",
+        "CompletionResponseStreamChoice",
+        "ConversationEvents",
+        "ConversationResponse",
+        "DeltaMessage",
+        "FIMCompletionResponse",
+        "Function",
+        "FunctionCall",
+        "ImageURL",
+        "ImageURLChunk",
+        "JSONSchema",
+        "ModelCard",
+        "ModelList",
+        "Prediction",
+        "ResponseFormat",
+        "SystemMessage",
+        "TextChunk",
+        "Tool",
+        "ToolCall",
+        "ToolChoice",
+        "ToolMessage",
+        "UsageInfo",
+        "UserMessage",
+    ),
+    "resources": ("ChatCompletionStream", "ChatCompletionStreamAsync"),
+    "sse": ("EventTooLarge", "ServerSentEvent", "SSEDecoder", "SSEError"),
+}
+_SOURCE = {name: module for module, names in _LAZY.items() for name in names}
+
+
+# Hidden from type checkers: they read the imports above, and a visible module
+# __getattr__ would make every misspelt ``levante.Name`` type-check as Any.
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        module = _SOURCE.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        if module:
+            value = getattr(importlib.import_module(f".{module}", __name__), name)
+        else:
+            value = importlib.import_module(f".{name}", __name__)
+        globals()[name] = value  # the next lookup is a plain module attribute
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})
+
 
 __version__ = "0.1.0"
 
