@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from levante.cli import build_parser, main, percentile
+from levante.cli import main
+from levante.cli._args import build_parser
+from levante.cli._bench_stats import percentile
 from levante.devserver import EmbeddedServer
 
 TIMEOUT = 30

@@ -1,0 +1,111 @@
+"""What every command shares: exit codes, one-line messages, and where requests go."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import (
+    APIConnectionError,
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    HTTPValidationError,
+    InternalServerError,
+    MistralError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    StreamError,
+)
+
+if TYPE_CHECKING:
+    from ..client import Mistral
+
+EXIT_OK = 0
+EXIT_API_ERROR = 1
+EXIT_USAGE = 2
+EXIT_CONNECTION = 3
+EXIT_INTERRUPTED = 130
+
+
+class Fail(Exception):
+    """An expected failure: print ``message`` and exit with ``code``."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def say(message: str) -> None:
+    """One ``levante: ...`` line on stderr."""
+    print(f"levante: {message}", file=sys.stderr, flush=True)
+
+
+_KIND = (
+    (AuthenticationError, "authentication failed"),
+    (PermissionDeniedError, "permission denied"),
+    (NotFoundError, "not found"),
+    (HTTPValidationError, "invalid request"),
+    (RateLimitError, "rate limited"),
+    (BadRequestError, "bad request"),
+    (InternalServerError, "server error"),
+)
+
+
+def describe(exc: MistralError) -> tuple[str, int]:
+    """The one-line message and exit code for an error raised by the client."""
+    if isinstance(exc, APIConnectionError):
+        return f"connection failed: {exc}", EXIT_CONNECTION
+    if isinstance(exc, APIError):
+        kind = next((label for cls, label in _KIND if isinstance(exc, cls)), "API error")
+        if "invalid_model" in exc.body or (
+            isinstance(exc, NotFoundError) and "model" in exc.message.lower()
+        ):
+            kind = "unknown model"
+        return f"{kind} ({exc.status_code}): {exc.message}", EXIT_API_ERROR
+    if isinstance(exc, StreamError):
+        return f"stream failed ({type(exc).__name__}): {exc}", EXIT_API_ERROR
+    return f"{type(exc).__name__}: {exc}", EXIT_API_ERROR
+
+
+@dataclass
+class Target:
+    """Where requests go: a server URL and key, and the embedded server when we started one."""
+
+    server_url: str | None
+    api_key: str | None
+    embedded: Any = None
+
+    def client(self, retries: int) -> Mistral:
+        """A client for this target."""
+        from ..client import Mistral
+
+        return Mistral(api_key=self.api_key, server_url=self.server_url, retries=retries)
+
+
+@contextlib.contextmanager
+def target(args: argparse.Namespace, **embedded_options: Any) -> Iterator[Target]:
+    """The target of ``args``; an embedded dev server (``embedded_options``) when none."""
+    api_key = args.api_key or os.environ.get("MISTRAL_API_KEY") or None
+    server_url = args.server_url or os.environ.get("MISTRAL_SERVER_URL") or None
+    if server_url or api_key:
+        yield Target(server_url, api_key)
+        return
+    try:
+        from ..devserver import EmbeddedServer
+    except ImportError as exc:
+        raise Fail(
+            f"no MISTRAL_API_KEY and no --server-url, and the embedded dev server needs the "
+            f"server extra (pip install 'levante[server]'): {exc}",
+            EXIT_USAGE,
+        ) from None
+    with EmbeddedServer(**embedded_options) as server:
+        if not getattr(args, "quiet", False):
+            say(f"no MISTRAL_API_KEY: using the built-in dev server at {server.url}")
+        yield Target(server.url, None, server)
