@@ -98,7 +98,7 @@ def test_client_never_imports_the_dev_server() -> None:
 
     root = pathlib.Path(levante.__file__).parent
     for path in root.rglob("*.py"):
-        if "devserver" in path.parts or path.name == "cli.py":
+        if "devserver" in path.parts or "cli" in path.relative_to(root).parts:
             continue
         source = path.read_text()
         for node in ast.walk(ast.parse(source)):
