@@ -52,7 +52,8 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, t
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[EmbeddedServer]:
-    with EmbeddedServer() as srv:
+    # strict: the unknown-model test needs the API's 400 (levante serve --strict-models)
+    with EmbeddedServer(strict_models=True) as srv:
         yield srv
 
 

@@ -83,7 +83,8 @@ class Terminal:
 
 @pytest.fixture
 def slow_server() -> Iterator[EmbeddedServer]:
-    with EmbeddedServer(tokens_per_second=40) as srv:
+    # strict: an unknown model must be the API's 400 (levante serve --strict-models)
+    with EmbeddedServer(tokens_per_second=40, strict_models=True) as srv:
         yield srv
 
 

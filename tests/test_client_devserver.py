@@ -32,7 +32,8 @@ def fault(spec: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[EmbeddedServer]:
-    with EmbeddedServer(api_key="dev-key") as srv:
+    # strict: an unknown model must be the API's 400 (levante serve --strict-models)
+    with EmbeddedServer(api_key="dev-key", strict_models=True) as srv:
         yield srv
 
 

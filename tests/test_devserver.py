@@ -380,14 +380,43 @@ def test_models_lists_builtins_and_aliases(client: httpx2.Client) -> None:
     assert client.get("/v1/models/nope").status_code == 404
 
 
-def test_error_shapes(client: httpx2.Client) -> None:
-    unknown_model = client.post("/v1/chat/completions", json={"model": "gpt-9", "messages": USER})
-    assert unknown_model.status_code == 400
-    body = unknown_model.json()
-    assert body["type"] == "invalid_model"
-    assert body["message"].startswith("Invalid model: gpt-9")
-    assert set(body) >= {"object", "message", "type", "param", "code"}
+def test_unknown_models_behave_like_levante_chat(client: httpx2.Client) -> None:
+    for path, body in (
+        ("/v1/chat/completions", {"messages": USER}),
+        ("/v1/conversations", {"inputs": "Hello there,  levante  world"}),
+    ):
+        known = client.post(path, json={"model": "levante-chat", **body}).json()
+        unknown = client.post(path, json={"model": "mistral-medium-3-5", **body}).json()
+        if "choices" in known:
+            assert unknown["model"] == "mistral-medium-3-5"
+            assert unknown["choices"] == known["choices"]
+        else:
+            assert unknown["outputs"][0]["content"] == known["outputs"][0]["content"]
+            assert unknown["outputs"][0]["model"] == "mistral-medium-3-5"
+    fim = client.post("/v1/fim/completions", json={"model": "mistral-tiny", "prompt": "def f():"})
+    assert fim.status_code == 200
 
+
+def test_strict_models_refuses_unknown_names() -> None:
+    with EmbeddedServer(strict_models=True) as srv, httpx2.Client(base_url=srv.url) as c:
+        for path, body in (
+            ("/v1/chat/completions", {"messages": USER}),
+            ("/v1/fim/completions", {"prompt": "x"}),
+            ("/v1/conversations", {"inputs": "x"}),
+        ):
+            unknown_model = c.post(path, json={"model": "gpt-9", **body})
+            assert unknown_model.status_code == 400, path
+            error = unknown_model.json()
+            assert error["type"] == "invalid_model"
+            assert error["message"].startswith("Invalid model: gpt-9")
+            assert set(error) >= {"object", "message", "type", "param", "code"}
+        alias = c.post(
+            "/v1/chat/completions", json={"model": "mistral-small-latest", "messages": USER}
+        )
+        assert alias.status_code == 200
+
+
+def test_error_shapes(client: httpx2.Client) -> None:
     not_json = client.post("/v1/chat/completions", content=b"{nope")
     assert not_json.status_code == 422
     no_messages = client.post("/v1/chat/completions", json={"model": "levante-echo"})

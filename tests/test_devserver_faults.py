@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -35,6 +36,8 @@ BODY = {
         ("stall=2.5", FaultPlan(stall=2.5)),
         ("stall-after=4:0.25;byte-writes", FaultPlan(stall_after=(4, 0.25), byte_writes=True)),
         ("stall=1;ping=0.25", FaultPlan(stall=1.0, ping=0.25)),
+        ("disconnect-mid-event=2", FaultPlan(disconnect_mid_event=2)),
+        ("disconnect-random=3-40", FaultPlan(disconnect_random=(3, 40))),
     ],
 )
 def test_grammar_accepts(header: str | None, plan: FaultPlan) -> None:
@@ -56,6 +59,9 @@ def test_grammar_accepts(header: str | None, plan: FaultPlan) -> None:
         ("retry-after=1", "only make sense with status"),
         ("stall=1;stall=2", "given twice"),
         ("ping=0", "interval > 0"),
+        ("disconnect-random=5", "LOW-HIGH"),
+        ("disconnect-random=9-2", "LOW <= HIGH"),
+        ("disconnect-after=1;disconnect-mid-event=2", "exclude each other"),
     ],
 )
 def test_grammar_rejects(header: str, message: str) -> None:
@@ -106,6 +112,48 @@ def test_disconnect_after(server: EmbeddedServer, client: httpx2.Client) -> None
     assert len(events) == 3
     assert isinstance(error, httpx2.RemoteProtocolError)
     assert server.fetch_stats() == {"open": 0, "completed": 0, "aborted": 1}
+
+
+def raw_body(url: str, fault: str) -> bytes:
+    """The de-chunked body of a raw faulted request, read to the connection's end."""
+    body = raw_request(url, fault, max_tokens=5).split(b"\r\n\r\n", 1)[1]
+    data = b""
+    while body:
+        size_line, _, body = body.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            break
+        data, body = data + body[:size], body[size + 2 :]
+    return data
+
+
+def _stable(body: bytes) -> bytes:
+    """``body`` with its random completion id and clock time blanked, to compare bodies."""
+    return re.sub(rb'"(id|created)":("\w+"|\d+)', rb'"\1":0', body)
+
+
+def test_disconnect_mid_event_cuts_inside_the_next_event(server: EmbeddedServer) -> None:
+    whole = _stable(raw_body(server.url, "no-done"))
+    cut = _stable(raw_body(server.url, "disconnect-mid-event=2"))
+    blocks = whole.split(b"\n\n")
+    two = b"".join(block + b"\n\n" for block in blocks[:2])
+    assert cut.startswith(two)
+    rest = cut[len(two) :]
+    assert rest and blocks[2].startswith(rest) and b"\n\n" not in rest
+    decoder = SSEDecoder()
+    assert len(decoder.feed(cut)) == 2
+    assert server.fetch_stats()["aborted"] == 2 - 1  # the no-done stream completed
+
+
+def test_disconnect_random_draws_per_request_within_bounds(server: EmbeddedServer) -> None:
+    cuts = []
+    for _ in range(12):
+        data = raw_body(server.url, "disconnect-random=1-4")
+        whole_events = data.count(b"\n\n")
+        assert 1 <= whole_events <= 4
+        cuts.append((whole_events, not data.endswith(b"\n\n")))
+    assert len(set(cuts)) > 1  # the draw differs between requests
+    assert any(mid for _, mid in cuts) and not all(mid for _, mid in cuts)
 
 
 def test_disconnect_before_a_non_streamed_body(
@@ -228,10 +276,10 @@ def test_status_times_fails_only_the_first_requests(client: httpx2.Client) -> No
     )
 
 
-def raw_request(url: str, fault: str) -> bytes:
+def raw_request(url: str, fault: str, max_tokens: int = 1) -> bytes:
     """The raw HTTP/1.1 response bytes, chunked framing included."""
     host, port = url.removeprefix("http://").split(":")
-    payload = json.dumps({**BODY, "max_tokens": 1}).encode()
+    payload = json.dumps({**BODY, "max_tokens": max_tokens}).encode()
     request = (
         f"POST /v1/chat/completions HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(payload)}\r\nX-Levante-Fault: {fault}\r\nConnection: close\r\n\r\n"

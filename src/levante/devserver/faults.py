@@ -11,6 +11,13 @@ names and values is ignored, names are case-insensitive, a directive may appear 
                          exact header value, then answer normally (retry tests)
 ``disconnect-after=N``   drop the TCP connection after ``N`` events (a non-streamed
                          request: drop it before the response)
+``disconnect-mid-event=N``  after ``N`` events write the first half of the next event,
+                         then drop the connection (a byte-level cut: the client holds an
+                         unfinished event)
+``disconnect-random=A-B``   drop the connection after a pseudo-random number of events
+                         between ``A`` and ``B``, in the middle of an event one time in
+                         two; the draw is fixed by the request's order on the server, so
+                         a run is reproducible (reconnection tests)
 ``error-after=N``        after ``N`` events send ``event: error`` with a Mistral error
                          object as data, then end the body
 ``malformed-after=N``    after ``N`` events send one event whose data is not JSON, then
@@ -32,6 +39,7 @@ is larger than the stream never fires.  Anything else is refused with HTTP 400.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -40,9 +48,10 @@ __all__ = ["FAULT_HEADER", "FaultError", "FaultPlan", "parse_faults"]
 FAULT_HEADER = "x-levante-fault"
 
 _FLAGS = ("byte-writes", "no-done")
-_COUNTS = ("disconnect-after", "error-after", "malformed-after", "times")
+_COUNTS = ("disconnect-after", "disconnect-mid-event", "error-after", "malformed-after", "times")
 _SECONDS = ("retry-after", "stall", "ping")
-_KNOWN = (*_FLAGS, *_COUNTS, *_SECONDS, "status", "stall-after")
+_CUTS = frozenset({"disconnect-after", "disconnect-mid-event", "disconnect-random"})
+_KNOWN = (*_FLAGS, *_COUNTS, *_SECONDS, "status", "stall-after", "disconnect-random")
 
 
 class FaultError(ValueError):
@@ -57,6 +66,8 @@ class FaultPlan:
     retry_after: float | None = None
     times: int | None = None
     disconnect_after: int | None = None
+    disconnect_mid_event: int | None = None
+    disconnect_random: tuple[int, int] | None = None
     error_after: int | None = None
     malformed_after: int | None = None
     stall: float = 0.0
@@ -69,7 +80,7 @@ class FaultPlan:
     def any_stream_fault(self) -> bool:
         """Whether a fault touches the body of a stream (as opposed to its status)."""
         return (
-            self.disconnect_after is not None
+            self.cut_point("") is not None
             or self.error_after is not None
             or self.malformed_after is not None
             or self.stall_after is not None
@@ -77,6 +88,20 @@ class FaultPlan:
             or self.byte_writes
             or self.no_done
         )
+
+    def cut_point(self, key: str) -> tuple[int, bool] | None:
+        """Where this request's connection is cut: after how many events, and whether in
+        the middle of the next one; ``None`` when it is not.  ``key`` seeds
+        ``disconnect-random`` (a different key per request gives a different draw)."""
+        if self.disconnect_after is not None:
+            return self.disconnect_after, False
+        if self.disconnect_mid_event is not None:
+            return self.disconnect_mid_event, True
+        if self.disconnect_random is not None:
+            low, high = self.disconnect_random
+            draw = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+            return low + draw % (high - low + 1), bool(draw >> 32 & 1)
+        return None
 
 
 def _count(name: str, value: str) -> int:
@@ -95,13 +120,7 @@ def _seconds(name: str, value: str) -> float:
     return seconds
 
 
-def parse_faults(header: str | None) -> FaultPlan:
-    """Parse an ``X-Levante-Fault`` value (``None`` or blank: no fault).
-
-    Raises :class:`FaultError` with a message naming the offending directive.
-    """
-    if header is None or not header.strip():
-        return FaultPlan()
+def _directives(header: str) -> dict[str, str | None]:
     values: dict[str, str | None] = {}
     for raw in header.split(";"):
         item = raw.strip()
@@ -121,39 +140,64 @@ def parse_faults(header: str | None) -> FaultPlan:
             raise FaultError(f"fault {name!r} needs a value ({name}=...)")
         else:
             values[name] = value.strip()
+    return values
 
-    def get(name: str) -> str | None:
-        return values.get(name)
 
-    status: int | None = None
-    if (raw_status := get("status")) is not None:
-        if not raw_status.isdigit() or not 400 <= int(raw_status) <= 599:
-            raise FaultError(f"status needs an HTTP error code 400-599, got {raw_status!r}")
-        status = int(raw_status)
-    counts = {name: _count(name, v) for name in _COUNTS if (v := get(name)) is not None}
-    seconds = {name: _seconds(name, v) for name in _SECONDS if (v := get(name)) is not None}
+def _pair(name: str, raw: str | None, sep: str, what: str) -> tuple[str, str] | None:
+    if raw is None:
+        return None
+    first, found, second = raw.partition(sep)
+    if not found:
+        raise FaultError(f"{name} needs {what}, got {raw!r}")
+    return first.strip(), second.strip()
+
+
+def _status(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 400 <= int(raw) <= 599:
+        raise FaultError(f"status needs an HTTP error code 400-599, got {raw!r}")
+    return int(raw)
+
+
+def parse_faults(header: str | None) -> FaultPlan:
+    """Parse an ``X-Levante-Fault`` value (``None`` or blank: no fault).
+
+    Raises :class:`FaultError` with a message naming the offending directive.
+    """
+    if header is None or not header.strip():
+        return FaultPlan()
+    values = _directives(header)
+    status = _status(values.get("status"))
+    counts = {name: _count(name, v) for name in _COUNTS if (v := values.get(name)) is not None}
+    seconds = {name: _seconds(name, v) for name in _SECONDS if (v := values.get(name)) is not None}
     if seconds.get("ping") == 0:
         raise FaultError("ping needs an interval > 0 seconds")
     if status is None and ("retry-after" in values or "times" in values):
         raise FaultError("retry-after and times only make sense with status=CODE")
-    stall_after: tuple[int, float] | None = None
-    if (raw_stall_after := get("stall-after")) is not None:
-        events, colon, pause = raw_stall_after.partition(":")
-        if not colon:
-            raise FaultError(f"stall-after needs N:SECONDS, got {raw_stall_after!r}")
-        stall_after = (
-            _count("stall-after", events.strip()),
-            _seconds("stall-after", pause.strip()),
-        )
+    if len(_CUTS.intersection(values)) > 1:
+        raise FaultError(f"{', '.join(sorted(_CUTS))} exclude each other")
+    stall_after = _pair("stall-after", values.get("stall-after"), ":", "N:SECONDS")
+    randomly = _pair("disconnect-random", values.get("disconnect-random"), "-", "LOW-HIGH")
+    drop_range = None
+    if randomly is not None:
+        low, high = (_count("disconnect-random", bound) for bound in randomly)
+        if low > high:
+            raise FaultError(f"disconnect-random needs LOW <= HIGH, got {low}-{high}")
+        drop_range = (low, high)
     return FaultPlan(
         status=status,
         retry_after=seconds.get("retry-after"),
         times=counts.get("times"),
         disconnect_after=counts.get("disconnect-after"),
+        disconnect_mid_event=counts.get("disconnect-mid-event"),
+        disconnect_random=drop_range,
         error_after=counts.get("error-after"),
         malformed_after=counts.get("malformed-after"),
         stall=seconds.get("stall", 0.0),
-        stall_after=stall_after,
+        stall_after=None
+        if stall_after is None
+        else (_count("stall-after", stall_after[0]), _seconds("stall-after", stall_after[1])),
         ping=seconds.get("ping"),
         byte_writes="byte-writes" in values,
         no_done="no-done" in values,

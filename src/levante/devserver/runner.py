@@ -28,12 +28,20 @@ def serve(
     tokens_per_second: float | None = None,
     ttft: float = 0.0,
     faults: str | None = None,
+    strict_models: bool = False,
 ) -> None:
     """Serve the dev server until interrupted (Ctrl-C); blocks the calling thread.
 
-    The options are those of :func:`levante.devserver.create_app`.
+    The options are those of :func:`levante.devserver.create_app`; ``strict_models=True``
+    is ``levante serve --strict-models``.
     """
-    app = create_app(api_key=api_key, tokens_per_second=tokens_per_second, ttft=ttft, faults=faults)
+    app = create_app(
+        api_key=api_key,
+        tokens_per_second=tokens_per_second,
+        ttft=ttft,
+        faults=faults,
+        strict_models=strict_models,
+    )
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off")
     uvicorn.Server(config).run()
 
@@ -101,6 +109,11 @@ class EmbeddedServer:
         """The server's stream counters (``GET /_levante/stats``), read in-process."""
         counters: dict[str, int] = self.app.state.levante.stats.as_dict()
         return counters
+
+    def resumes(self) -> list[dict[str, str | None]]:
+        """The resume cursor (``Last-Event-ID`` or ``last_event_id``) each resumable stream
+        request carried, oldest first (``GET /_levante/resumes``), read in-process."""
+        return list(self.app.state.levante.resumes)
 
     def fetch_stats(self, timeout: float = 5.0) -> dict[str, int]:
         """The stream counters fetched over HTTP, as an external client would see them."""
