@@ -7,7 +7,9 @@ each route module's docstring gives its paths and event sequences:
 - :mod:`~levante.devserver.routes.chat`: chat, FIM and agents completions;
 - :mod:`~levante.devserver.routes.conversations`: conversations and their history;
 - :mod:`~levante.devserver.routes.models`: the model list, ``/_levante/stats`` and
-  ``/_levante/resumes``.
+  ``/_levante/resumes``;
+- :mod:`~levante.devserver.routes.events`: ``/_levante/events``, a generic resumable
+  stream (ids, ``retry:``, ``Last-Event-ID``).
 
 Request handling shared by every route (key check, ``X-Levante-*`` headers, errors):
 :mod:`levante.devserver.context`; pacing and fault injection while writing:
@@ -27,7 +29,7 @@ from starlette.routing import Route
 
 from .context import TPS_HEADER, TTFT_HEADER, Reject
 from .faults import parse_faults
-from .routes import chat, conversations, models
+from .routes import chat, conversations, events, models
 from .state import ServerStreamCounts, State, Timing
 from .streaming import DROP_FILTER
 
@@ -63,6 +65,7 @@ def _routes() -> list[Route]:
         Route("/v1/models/{model_id:path}", models.get_model, methods=["GET"]),
         Route("/_levante/stats", models.stats, methods=["GET"]),
         Route("/_levante/resumes", models.resumes, methods=["GET"]),
+        Route("/_levante/events", events.events, methods=["GET"]),
     ]
 
 
