@@ -1,198 +1,48 @@
-"""Conversations (beta): entries, request bodies, the response and the stream events.
+"""Conversations (beta): request bodies, the response and the stream events.
+
+The entries a conversation is made of live in :mod:`levante.models.entries`.
 
 A conversation stream carries an ``event:`` line per SSE event; :func:`decode_conversation_event`
 picks the data model from that event type and validates the ``data`` with one JSON parse.
 An event type levante does not know yet decodes to :class:`UnknownConversationEventData`,
-which keeps every field (and the raw text), so a new server feature never breaks a stream.
+which keeps every field (and the raw text) and says ``is_unknown``, so a new server
+feature never breaks a stream.
 """
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Discriminator, PrivateAttr, Tag, ValidationError
 
 from ._base import MistralModel, Nullable, RequestModel
-from .messages import ContentChunk, MessageContent, Prediction, ResponseFormat, ToolLike
+from .entries import ConversationInputs, OutputEntry
+from .messages import ContentChunk, Prediction, ResponseFormat, ToolLike
 
 __all__ = [
     "AgentHandoffDoneEvent",
-    "AgentHandoffEntry",
     "AgentHandoffStartedEvent",
     "CompletionArgs",
     "ConversationAppendRequest",
     "ConversationAppendStreamRequest",
     "ConversationEvents",
     "ConversationEventsData",
-    "ConversationInputs",
     "ConversationRequest",
     "ConversationResponse",
     "ConversationRestartRequest",
     "ConversationRestartStreamRequest",
     "ConversationStreamRequest",
     "ConversationUsageInfo",
-    "FunctionCallEntry",
     "FunctionCallEvent",
-    "FunctionResultEntry",
-    "InputEntry",
-    "MessageInputEntry",
-    "MessageOutputEntry",
     "MessageOutputEvent",
-    "OutputEntry",
     "ResponseDoneEvent",
     "ResponseErrorEvent",
     "ResponseStartedEvent",
     "ToolExecutionDeltaEvent",
     "ToolExecutionDoneEvent",
-    "ToolExecutionEntry",
     "ToolExecutionStartedEvent",
     "UnknownConversationEventData",
-    "UnknownEntry",
     "decode_conversation_event",
 ]
-
-
-# --- entries --------------------------------------------------------------------------
-
-
-class MessageInputEntry(MistralModel):
-    """A message given to the conversation (``role`` is ``"user"`` or ``"assistant"``)."""
-
-    role: str
-    content: MessageContent
-    object: str = "entry"
-    type: str = "message.input"
-    created_at: datetime | None = None
-    completed_at: Nullable[datetime] = None
-    id: str | None = None
-    prefix: bool = False
-
-
-class MessageOutputEntry(MistralModel):
-    """A message the model (or agent) produced."""
-
-    content: MessageContent
-    object: str = "entry"
-    type: str = "message.output"
-    created_at: datetime | None = None
-    completed_at: Nullable[datetime] = None
-    agent_id: Nullable[str] = None
-    model: Nullable[str] = None
-    id: str | None = None
-    role: str = "assistant"
-
-
-class FunctionResultEntry(MistralModel):
-    """The result of a function call, given back to the conversation."""
-
-    tool_call_id: str
-    result: str
-    object: str = "entry"
-    type: str = "function.result"
-    created_at: datetime | None = None
-    completed_at: Nullable[datetime] = None
-    id: str | None = None
-
-
-class FunctionCallEntry(MistralModel):
-    """A function call the model asks the client to run."""
-
-    tool_call_id: str
-    name: str
-    arguments: dict[str, Any] | str
-    object: str = "entry"
-    type: str = "function.call"
-    created_at: datetime | None = None
-    completed_at: Nullable[datetime] = None
-    agent_id: Nullable[str] = None
-    model: Nullable[str] = None
-    id: str | None = None
-    confirmation_status: Nullable[str] = None
-
-
-class ToolExecutionEntry(MistralModel):
-    """A built-in tool (web search, code interpreter, ...) the server ran."""
-
-    name: str
-    arguments: str
-    object: str = "entry"
-    type: str = "tool.execution"
-    created_at: datetime | None = None
-    completed_at: Nullable[datetime] = None
-    agent_id: Nullable[str] = None
-    model: Nullable[str] = None
-    id: str | None = None
-    info: dict[str, Any] | None = None
-
-
-class AgentHandoffEntry(MistralModel):
-    """One agent handing the conversation over to another."""
-
-    previous_agent_id: str
-    previous_agent_name: str
-    next_agent_id: str
-    next_agent_name: str
-    object: str = "entry"
-    type: str = "agent.handoff"
-    created_at: datetime | None = None
-    completed_at: Nullable[datetime] = None
-    id: str | None = None
-
-
-class UnknownEntry(MistralModel):
-    """An entry of a type levante does not model yet; every field is kept."""
-
-    type: str
-
-
-_ENTRY_TYPES = frozenset(
-    {
-        "message.input",
-        "message.output",
-        "function.result",
-        "function.call",
-        "tool.execution",
-        "agent.handoff",
-    }
-)
-
-
-def _entry_tag(value: Any) -> str | None:
-    if not isinstance(value, dict):
-        kind = getattr(value, "type", None)
-        return kind if kind in _ENTRY_TYPES else "unknown"
-    kind = value.get("type")
-    if isinstance(kind, str):
-        return kind if kind in _ENTRY_TYPES else "unknown"
-    # Without a "type", tell entries apart by their required fields, as the official
-    # SDK's union does: {"role": "user", "content": "hi"} is a message input.
-    if "role" in value:
-        return "message.input"
-    if "tool_call_id" in value:
-        return "function.result" if "result" in value else "function.call"
-    if "previous_agent_id" in value:
-        return "agent.handoff"
-    return None
-
-
-_ENTRY_ERROR = "an entry must have a 'type', or be a message with a 'role'"
-
-InputEntry = Annotated[
-    Annotated[MessageInputEntry, Tag("message.input")]
-    | Annotated[MessageOutputEntry, Tag("message.output")]
-    | Annotated[FunctionResultEntry, Tag("function.result")]
-    | Annotated[FunctionCallEntry, Tag("function.call")]
-    | Annotated[ToolExecutionEntry, Tag("tool.execution")]
-    | Annotated[AgentHandoffEntry, Tag("agent.handoff")]
-    | Annotated[UnknownEntry, Tag("unknown")],
-    Discriminator(_entry_tag, custom_error_type="invalid_entry", custom_error_message=_ENTRY_ERROR),
-]
-"""Any conversation entry; dicts are routed by ``type`` (or by their fields)."""
-
-OutputEntry = InputEntry
-"""An entry in :attr:`ConversationResponse.outputs` (same union as inputs)."""
-
-ConversationInputs = str | list[InputEntry]
-"""What to add to a conversation: a user message as a string, or a list of entries."""
 
 
 # --- requests -------------------------------------------------------------------------
@@ -431,6 +281,13 @@ class UnknownConversationEventData(MistralModel):
 
     type: str | None = None
     _raw: str = PrivateAttr(default="")
+
+    is_unknown: ClassVar[Literal[True]] = True
+    """Always ``True``, as on the official SDK's ``UnknownConversationEventsData``: known
+    event classes have no ``is_unknown`` attribute, so
+    ``getattr(event.data, "is_unknown", False)`` tells them apart. Unlike the official
+    SDK's, ``type`` keeps the event's own type instead of ``"UNKNOWN"``, and every field
+    is kept as an attribute."""
 
     @property
     def raw(self) -> str:
