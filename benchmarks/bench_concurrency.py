@@ -1,0 +1,177 @@
+"""Thousands of concurrent streams in one process: levante against its peers.
+
+Each measurement starts a fresh server process (``_conc_server.py``: paced chat chunks,
+raw asyncio on uvloop) and a fresh client process (``_conc_client.py``), which opens C
+streams at once and reads them to their end on the default asyncio loop or on uvloop.
+Reported per client, all from the same run:
+
+- wall time against the ideal (the server's pacing: events x interval);
+- client CPU (user + system) per stream and per event;
+- levante's own CPU per event: levante minus raw aiohttp, same loop, same run;
+- event-loop lag p50 / p99 / max, from a task asking to wake every 10 ms;
+- RSS growth per open stream (peak while streaming, minus before);
+- streams completed / failed / unfinished at the deadline.
+
+    python benchmarks/bench_concurrency.py             # C=100, 1,000 token-rate, 5,000 slow
+    python benchmarks/bench_concurrency.py --quick     # short streams, asyncio only
+    python benchmarks/bench_concurrency.py --load 1000:200@20 --clients levante,aiohttp
+
+A load is ``C:EVENTS@RATE`` (RATE events per second per stream). The full run takes
+about half an hour and keeps both cores busy: other benchmarks on the machine suffer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+CLIENTS = [
+    "levante",
+    "levante/httpx2",
+    "aiohttp",
+    "httpx2",
+    "openai",
+    "openai/aiohttp",
+    "mistralai",
+]
+FULL_LOADS = ["100:200@20", "1000:200@20", "5000:20@1"]
+QUICK_LOADS = ["100:40@20", "1000:40@20", "2000:4@1"]
+
+
+def parse_load(text: str) -> tuple[int, int, float]:
+    concurrency, _, rest = text.partition(":")
+    events, _, rate = rest.partition("@")
+    return int(concurrency), int(events), float(rate)
+
+
+def run_one(client: str, loop: str, load: str, deadline_factor: float) -> dict[str, Any]:
+    """One measurement: a fresh server, a fresh client process; the client's report."""
+    concurrency, events, rate = parse_load(load)
+    interval = 1.0 / rate
+    ideal = events * interval
+    deadline = max(ideal * deadline_factor, ideal + 30.0)
+    server = subprocess.Popen(
+        [sys.executable, str(HERE / "_conc_server.py"), str(events), str(interval)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        url = f"http://127.0.0.1:{port}"
+        args = [client, loop, url, str(concurrency), str(events), str(interval), str(deadline)]
+        proc = subprocess.run(
+            [sys.executable, str(HERE / "_conc_client.py"), *args],
+            capture_output=True,
+            text=True,
+            timeout=deadline + 120,
+        )
+    finally:
+        server.terminate()
+        server.wait(10)
+    if proc.returncode != 0:
+        tail = proc.stderr.strip().splitlines()[-1:] or ["(no output)"]
+        return {"client": client, "error": tail[0], "ideal": ideal, "concurrency": concurrency}
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    result.update(ideal=ideal, concurrency=concurrency, expected_events=events)
+    return result
+
+
+def format_row(r: dict[str, Any]) -> str:
+    if "error" in r:
+        return f"  {r['client']:<15} error: {r['error'][:90]}"
+    c = r["concurrency"]
+    events = max(r["events"], 1)
+    done = f"{r['completed']}/{r['failed']}/{r['unfinished']}"
+    return (
+        f"  {r['client']:<15} {done:>14} {r['wall']:7.1f} {r['wall'] / r['ideal']:6.2f}x"
+        f" {r['cpu'] / c * 1e3:9.2f} {r['cpu'] / events * 1e6:8.2f}"
+        f" {r['lag_p50'] * 1e3:7.1f} {r['lag_p99'] * 1e3:7.1f} {r['lag_max'] * 1e3:7.1f}"
+        f" {r['rss_growth'] / c / 1024:8.1f}"
+    )
+
+
+HEADER = (
+    f"  {'client':<15} {'done/fail/unfin':>14} {'wall s':>7} {'/ideal':>7}"
+    f" {'CPU ms/st':>9} {'µs/event':>8} {'lag p50':>7} {'p99':>7} {'max':>7} {'KB/strm':>8}"
+)
+
+
+def own_cpu(rows: dict[str, dict[str, Any]], name: str) -> str:
+    """levante's own CPU per event: its CPU minus raw aiohttp's, per event delivered."""
+    ours, floor = rows.get(name), rows.get("aiohttp")
+    if not ours or not floor or "error" in ours or "error" in floor:
+        return "n/a"
+    per_event = ours["cpu"] / max(ours["events"], 1) - floor["cpu"] / max(floor["events"], 1)
+    return f"{per_event * 1e6:.2f} µs/event"
+
+
+def report(loop: str, load: str, rows: dict[str, dict[str, Any]]) -> None:
+    concurrency, events, rate = parse_load(load)
+    print(
+        f"\n{loop}: C={concurrency:,} streams of {events} events at {rate:g}/s "
+        f"(ideal {events / rate:.2f} s)"
+    )
+    print(HEADER)
+    for row in rows.values():
+        print(format_row(row))
+        if row.get("failures"):
+            print(f"  {'':<15} failures: {row['failures']}")
+    print(f"  levante's own CPU (levante - raw aiohttp): {own_cpu(rows, 'levante')}")
+    print(f"  levante/httpx2 own CPU (minus raw aiohttp): {own_cpu(rows, 'levante/httpx2')}")
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, loopback"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short streams, asyncio only")
+    parser.add_argument("--load", action="append", help="C:EVENTS@RATE (repeatable)")
+    parser.add_argument("--clients", help="comma-separated, default: all")
+    parser.add_argument("--loops", help="asyncio,uvloop (default: both; --quick: asyncio)")
+    parser.add_argument(
+        "--deadline", type=float, default=4.0, help="stop a run at this many times the ideal"
+    )
+    parser.add_argument("--json", help="also write every result to this file")
+    args = parser.parse_args()
+    loads = args.load or (QUICK_LOADS if args.quick else FULL_LOADS)
+    clients = args.clients.split(",") if args.clients else CLIENTS
+    loops = (args.loops or ("asyncio" if args.quick else "asyncio,uvloop")).split(",")
+    print(f"bench_concurrency on {machine()}")
+    results: list[dict[str, Any]] = []
+    started = time.monotonic()
+    for loop in loops:
+        for load in loads:
+            rows: dict[str, dict[str, Any]] = {}
+            for client in clients:
+                rows[client] = run_one(client, loop, load, args.deadline)
+                rows[client].setdefault("loop", loop)
+                rows[client]["load"] = load
+            results.extend(rows.values())
+            report(loop, load, rows)
+    print(f"\n({time.monotonic() - started:.0f} s in all)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

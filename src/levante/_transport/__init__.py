@@ -1,0 +1,20 @@
+"""The HTTP transports of the clients levante creates, and what streams need from them.
+
+``Mistral()`` sends async requests through :class:`AiohttpTransport` (aiohttp on asyncio,
+httpx2's own transport on trio) and sync requests through httpx2's pool with
+:data:`HTTPX_UNCAPPED_LIMITS`. A user-supplied ``httpx2`` client is used as given.
+"""
+
+from __future__ import annotations
+
+from ._base import HTTPX_UNCAPPED_LIMITS, AsyncRead, DirectByteStream, PoolStats
+from ._transport import AIOHTTP_LIMITS, AiohttpTransport
+
+__all__ = [
+    "AIOHTTP_LIMITS",
+    "HTTPX_UNCAPPED_LIMITS",
+    "AiohttpTransport",
+    "AsyncRead",
+    "DirectByteStream",
+    "PoolStats",
+]

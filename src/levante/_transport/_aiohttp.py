@@ -1,0 +1,287 @@
+"""Sending an ``httpx2.Request`` with aiohttp, and reading its response body.
+
+Imported only once a request is sent on asyncio (aiohttp costs a fifth of a second to
+import; sync-only and trio programs never pay it).
+
+Design rules (keep them when changing this module):
+
+1. aiohttp only moves bytes. httpx2 builds the request (headers, cookies, auth, body) and
+   decodes the response (content encoding, charset), so aiohttp adds no header, keeps no
+   cookie, follows no redirect, decompresses nothing and reads nothing from the
+   environment (``trust_env`` would look up proxies and ``.netrc`` in a thread for every
+   request).
+2. Every aiohttp error leaves as the httpx2 error httpx2's own transport raises in the same
+   situation (:func:`httpx_error`), so retries and levante's error mapping do not depend
+   on the transport.
+3. httpx2's timeouts mean what they mean there: ``connect`` bounds opening a connection
+   (aiohttp's ``sock_connect``), ``read`` bounds each wait for bytes, response head
+   included (``sock_read``), ``pool`` plus ``connect`` bound getting a connection at all.
+   aiohttp has no write timeout: a request body is written without one.
+4. A body is read with one ``readany()`` per chunk: it returns everything buffered, so a
+   stream that falls behind catches up in few reads. A body read to its end gives its
+   connection back to the pool at once (aiohttp does so at the end of the payload); a
+   body closed before its end closes its connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import ssl
+from collections.abc import AsyncIterator
+from typing import Any, Final
+
+import aiohttp
+import httpx2
+from aiohttp.http_exceptions import HttpProcessingError
+from multidict import CIMultiDict
+
+from ._base import AsyncRead, DirectByteStream, PoolStats
+
+__all__ = [
+    "AiohttpResponseStream",
+    "httpx_error",
+    "open_session",
+    "pool_stats",
+    "send",
+    "shutdown_socket",
+]
+
+# The headers aiohttp would add when the request lacks them; httpx2 has already set the
+# ones it wants (rule 1).
+_SKIP_AUTO_HEADERS: Final = frozenset({"Accept", "Accept-Encoding", "User-Agent", "Content-Type"})
+
+#: aiohttp errors -> httpx2 errors, most specific first (rule 2).
+_ERRORS: Final[tuple[tuple[type[BaseException], type[httpx2.TransportError]], ...]] = (
+    (aiohttp.ConnectionTimeoutError, httpx2.ConnectTimeout),
+    (aiohttp.SocketTimeoutError, httpx2.ReadTimeout),
+    (aiohttp.ServerTimeoutError, httpx2.ReadTimeout),
+    (aiohttp.ClientProxyConnectionError, httpx2.ProxyError),
+    (aiohttp.ClientHttpProxyError, httpx2.ProxyError),
+    (aiohttp.ClientConnectorError, httpx2.ConnectError),
+    (aiohttp.ServerDisconnectedError, httpx2.RemoteProtocolError),
+    (aiohttp.ClientPayloadError, httpx2.RemoteProtocolError),
+    (aiohttp.ClientResponseError, httpx2.RemoteProtocolError),
+    (HttpProcessingError, httpx2.RemoteProtocolError),
+    (aiohttp.NonHttpUrlClientError, httpx2.UnsupportedProtocol),
+    (aiohttp.InvalidURL, httpx2.UnsupportedProtocol),
+    (aiohttp.ClientOSError, httpx2.ReadError),
+    (aiohttp.ClientConnectionError, httpx2.ReadError),
+    (asyncio.TimeoutError, httpx2.ReadTimeout),
+    (aiohttp.ClientError, httpx2.TransportError),
+)
+#: What a send or a read may raise that :func:`httpx_error` maps.
+MAPPED: Final = (aiohttp.ClientError, HttpProcessingError, asyncio.TimeoutError)
+
+
+def httpx_error(exc: BaseException) -> httpx2.TransportError:
+    """The httpx2 error standing for aiohttp's ``exc`` (rule 2)."""
+    for source, target in _ERRORS:
+        if isinstance(exc, source):
+            message = str(exc) or type(exc).__name__
+            return target(message)
+    return httpx2.TransportError(str(exc) or type(exc).__name__)
+
+
+def open_session(
+    ssl_context: ssl.SSLContext, limits: httpx2.Limits, *, max_field_size: int = 65536
+) -> aiohttp.ClientSession:
+    """A session for one event loop (call it on that loop), with a pool of ``limits``.
+
+    aiohttp's pool finds a connection by its key in a dict and counts the ones in use, so
+    the cost of a request does not grow with the number of open connections.
+    """
+    connector = aiohttp.TCPConnector(
+        ssl=ssl_context,
+        limit=limits.max_connections or 0,  # 0: no cap
+        limit_per_host=0,
+        keepalive_timeout=limits.keepalive_expiry,
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=False,
+        trust_env=False,
+        skip_auto_headers=_SKIP_AUTO_HEADERS,
+        # httpcore2 accepts response heads much larger than aiohttp's 8 KB default lines.
+        max_line_size=max_field_size,
+        max_field_size=max_field_size,
+    )
+
+
+def pool_stats(session: aiohttp.ClientSession) -> PoolStats:
+    """The connections ``session``'s pool holds (aiohttp has no public count of them)."""
+    connector = session.connector
+    if connector is None or connector.closed:
+        return PoolStats(0, 0)
+    acquired = getattr(connector, "_acquired", ())
+    idle = getattr(connector, "_conns", {})
+    return PoolStats(len(acquired), sum(len(conns) for conns in idle.values()))
+
+
+_TIMEOUTS: dict[tuple[Any, Any, Any], aiohttp.ClientTimeout] = {}
+
+
+def _timeout(extensions: dict[str, Any]) -> aiohttp.ClientTimeout:
+    """aiohttp's timeout for httpx2's ``timeout`` request extension (rule 3), cached."""
+    config = extensions.get("timeout") or {}
+    connect = config.get("connect")
+    read = config.get("read")
+    pool = config.get("pool")
+    key = (connect, read, pool)
+    timeout = _TIMEOUTS.get(key)
+    if timeout is None:
+        acquire = None if connect is None or pool is None else connect + pool
+        timeout = aiohttp.ClientTimeout(
+            total=None, connect=acquire, sock_connect=connect, sock_read=read
+        )
+        if len(_TIMEOUTS) < 64:  # a handful of distinct settings in any real program
+            _TIMEOUTS[key] = timeout
+    return timeout
+
+
+async def _body_chunks(request: httpx2.Request) -> AsyncIterator[bytes]:
+    async for chunk in request.stream:  # type: ignore[union-attr]
+        yield chunk
+
+
+def _headers(headers: httpx2.Headers) -> CIMultiDict[str]:
+    # The names as given, not lowercased: what goes on the wire is what httpx2 would send.
+    # aiohttp writes header lines as UTF-8.
+    return CIMultiDict(
+        (name.decode("utf-8", "replace"), value.decode("utf-8", "replace"))
+        for name, value in headers.raw
+    )
+
+
+async def send(session: aiohttp.ClientSession, request: httpx2.Request) -> httpx2.Response:
+    """Send ``request`` on ``session``; the response head is read, the body is not."""
+    data: Any
+    try:
+        data = request.content or None
+    except httpx2.RequestNotRead:
+        # A streamed body (a multipart upload, say): streamed on, with the length httpx2
+        # computed, or chunked where it had none.
+        data = _body_chunks(request)
+    extensions = request.extensions
+    try:
+        response = await session.request(
+            request.method,
+            str(request.url),
+            headers=_headers(request.headers),
+            data=data,
+            allow_redirects=False,
+            timeout=_timeout(extensions),
+            server_hostname=extensions.get("sni_hostname"),
+        )
+    except MAPPED as exc:
+        raise httpx_error(exc) from exc
+    stream = AiohttpResponseStream(response)
+    return httpx2.Response(
+        status_code=response.status,
+        headers=response.raw_headers,
+        stream=stream,
+        extensions={
+            "http_version": b"HTTP/1.1",
+            "reason_phrase": (response.reason or "").encode("latin-1", "replace"),
+            "network_stream": _NetworkStream(response),
+        },
+    )
+
+
+def shutdown_socket(sock: Any) -> None:
+    """Shut ``sock`` down for both directions: its reader sees the end, its peer a FIN.
+
+    uvloop's transport sockets refuse ``shutdown()``; shutting a duplicate down does the
+    same, since shutdown acts on the socket, not on the descriptor.
+    """
+    with contextlib.suppress(OSError):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except TypeError:
+            with socket.fromfd(sock.fileno(), sock.family, sock.type) as duplicate:
+                duplicate.shutdown(socket.SHUT_RDWR)
+
+
+class _Socket:
+    """A connection's socket as the ``socket`` extra gives it: everything delegated but
+    ``shutdown``, which works on uvloop too."""
+
+    __slots__ = ("_sock",)
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+
+    def shutdown(self, how: int) -> None:
+        shutdown_socket(self._sock)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class _NetworkStream:
+    """httpx2's ``network_stream`` extension: the socket, so a blocked read can be woken by
+    shutting it down (the stream layer's ``aclose`` does that)."""
+
+    __slots__ = ("_transport",)
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        connection = response.connection
+        self._transport = None if connection is None else connection.transport
+
+    def get_extra_info(self, name: str) -> Any:
+        transport = self._transport
+        info = None if transport is None else transport.get_extra_info(name)
+        return _Socket(info) if name == "socket" and info is not None else info
+
+
+class AiohttpResponseStream(DirectByteStream):
+    """The body of an aiohttp response, as an httpx2 byte stream (rule 4)."""
+
+    __slots__ = ("_response",)
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        read = self.direct_reader()
+        while True:
+            try:
+                chunk = await read()
+            except StopAsyncIteration:
+                return
+            yield chunk
+
+    def direct_reader(self) -> AsyncRead:
+        """One ``readany()`` per call, errors mapped (rule 2); StopAsyncIteration at the end."""
+        readany = self._response.content.readany
+
+        async def read() -> bytes:
+            try:
+                chunk = await readany()
+            except MAPPED as exc:
+                raise httpx_error(exc) from exc
+            except RuntimeError as exc:
+                # aiohttp's reader found its connection already gone: a lost connection.
+                raise httpx2.ReadError(str(exc)) from exc
+            if chunk:
+                return chunk
+            raise StopAsyncIteration
+
+        return read
+
+    async def aclose(self) -> None:
+        response = self._response
+        if response.content.is_eof():
+            response.release()  # read to its end: the connection is reusable
+            return
+        # Unread bytes left: the connection cannot be reused. asyncio closes a socket only
+        # at its loop's next turn; shutting it down first tells the server now, as
+        # httpx2's own transport does by closing the socket within aclose().
+        connection = response.connection
+        transport = None if connection is None else connection.transport
+        sock = None if transport is None else transport.get_extra_info("socket")
+        if sock is not None:
+            shutdown_socket(sock)
+        response.close()

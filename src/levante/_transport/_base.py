@@ -1,0 +1,50 @@
+"""What the stream layer needs to know about a transport, without importing one.
+
+A transport whose response bodies can be read one chunk per call, with no generator in
+between, gives its responses a :class:`DirectByteStream`. The stream package recognises
+that type and reads through :meth:`DirectByteStream.direct_reader` instead of iterating
+the byte stream, which at one event per read is most of what a stream costs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any, Final, NamedTuple
+
+import httpx2
+
+__all__ = ["HTTPX_UNCAPPED_LIMITS", "AsyncRead", "DirectByteStream", "PoolStats"]
+
+#: One read of an async body: the next chunk; raises StopAsyncIteration at its end.
+AsyncRead = Callable[[], Coroutine[Any, Any, bytes]]
+
+#: Pool limits for the httpx2 pools levante creates itself (the sync client, and the async
+#: client where aiohttp is not used). httpx2's default caps a pool at 100 connections, so
+#: the 101st concurrent stream waits a whole stream's length for its first byte; a stream
+#: is one connection for minutes, so levante does not cap them. Idle connections kept for
+#: reuse stay bounded: httpcore2 scans every pooled connection whenever a request starts
+#: or ends, so a large idle set costs every request.
+HTTPX_UNCAPPED_LIMITS: Final = httpx2.Limits(
+    max_connections=None, max_keepalive_connections=100, keepalive_expiry=5.0
+)
+
+
+class PoolStats(NamedTuple):
+    """Connections a pool holds: carrying a response now, and idle (kept for reuse)."""
+
+    in_use: int
+    idle: int
+
+
+class DirectByteStream(httpx2.AsyncByteStream):
+    """A response body that can also be read one chunk per call (see the module doc).
+
+    ``direct_reader()`` is called at most once, before any other read of the body, and
+    marks the body as taken: the stream's own ``__aiter__`` must not be used after it.
+    ``aclose()`` releases the connection either way.
+    """
+
+    def direct_reader(self) -> AsyncRead:
+        """A callable returning the next chunk; it raises StopAsyncIteration at the end
+        and httpx2's transport errors (``ReadTimeout``, ``RemoteProtocolError`` ...)."""
+        raise NotImplementedError
