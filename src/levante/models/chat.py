@@ -104,6 +104,8 @@ class UsageInfo(MistralModel):
     completion_tokens: int = 0
     total_tokens: int = 0
     prompt_audio_seconds: Nullable[int] = None
+    service_tier: Nullable[str] = None
+    """The tier the request was served at (``"standard"`` or ``"priority"``)."""
 
 
 class ChatCompletionResponseTokenLogprobs(MistralModel):

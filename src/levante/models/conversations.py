@@ -10,11 +10,12 @@ feature never breaks a stream.
 """
 
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any
 
-from pydantic import Discriminator, PrivateAttr, Tag, ValidationError
+from pydantic import Discriminator, Tag, ValidationError
 
 from ._base import MistralModel, Nullable, RequestModel
+from ._events import UnknownEventData, wrap_event
 from .entries import ConversationInputs, OutputEntry
 from .messages import ContentChunk, Prediction, ResponseFormat, ToolLike
 
@@ -272,27 +273,10 @@ class ResponseErrorEvent(MistralModel):
     created_at: datetime | None = None
 
 
-class UnknownConversationEventData(MistralModel):
-    """The data of an event type levante does not know: every JSON field is kept.
-
-    ``raw`` is the data exactly as received; when it is not a JSON object, it is the only
-    thing this model holds.
-    """
-
-    type: str | None = None
-    _raw: str = PrivateAttr(default="")
-
-    is_unknown: ClassVar[Literal[True]] = True
-    """Always ``True``, as on the official SDK's ``UnknownConversationEventsData``: known
-    event classes have no ``is_unknown`` attribute, so
-    ``getattr(event.data, "is_unknown", False)`` tells them apart. Unlike the official
-    SDK's, ``type`` keeps the event's own type instead of ``"UNKNOWN"``, and every field
-    is kept as an attribute."""
-
-    @property
-    def raw(self) -> str:
-        """The event's ``data`` text as received."""
-        return self._raw
+class UnknownConversationEventData(UnknownEventData):
+    """The data of a conversation event type levante does not know: every JSON field is
+    kept, ``raw`` is the data as received and ``is_unknown`` is ``True`` (see
+    :class:`~levante.models.UnknownEventData`)."""
 
 
 _EVENT_DATA_MODELS: dict[str, type[MistralModel]] = {
@@ -346,21 +330,6 @@ class ConversationEvents(MistralModel):
     data: ConversationEventsData
 
 
-_new_object = object.__new__
-_set_slot = object.__setattr__
-
-
-def _unknown_data(data: str | bytes) -> UnknownConversationEventData:
-    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-    try:
-        holder = UnknownConversationEventData.model_validate_json(data)
-    except ValidationError:
-        # not a JSON object (a bare string, a number, broken JSON): keep the text only
-        holder = UnknownConversationEventData()
-    holder._raw = text
-    return holder
-
-
 def decode_conversation_event(event_type: str, data: str | bytes) -> ConversationEvents:
     """Decode one conversation SSE event, choosing the data model by ``event_type``.
 
@@ -376,7 +345,7 @@ def decode_conversation_event(event_type: str, data: str | bytes) -> Conversatio
     if model is not None:
         payload = model.model_validate_json(data)
     else:
-        payload = unknown = _unknown_data(data)
+        payload = unknown = UnknownConversationEventData.from_raw(data)
         fallback = _EVENT_DATA_MODELS.get(unknown.type) if unknown.type else None
         if fallback is not None:
             # rare path (a server that omits "event:" lines): validate the parsed fields
@@ -386,10 +355,5 @@ def decode_conversation_event(event_type: str, data: str | bytes) -> Conversatio
                 payload = unknown
             else:
                 event_type = str(unknown.type)
-    event = _new_object(ConversationEvents)
     # already validated: skip re-validating the data union (see CompletionEvent)
-    _set_slot(event, "__dict__", {"event": event_type, "data": payload})
-    _set_slot(event, "__pydantic_fields_set__", {"event", "data"})
-    _set_slot(event, "__pydantic_extra__", {})
-    _set_slot(event, "__pydantic_private__", None)
-    return event
+    return wrap_event(ConversationEvents, {"event": event_type, "data": payload})

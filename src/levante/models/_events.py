@@ -1,0 +1,103 @@
+"""What every typed stream event shares: the holder of unknown events and the fast wrapper.
+
+A stream event of the official SDK is a pair ``(event, data)``: ``event`` is the SSE event
+type and ``data`` the typed payload. levante decodes ``data`` with one pydantic-core call
+and builds the pair without validating it again (:func:`wrap_event`). A payload levante
+cannot type (a new event type, or a known type whose fields changed) is kept in an
+:class:`UnknownEventData` instead of failing the stream, as the official SDK keeps it in
+its ``Unknown...`` classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal, TypeVar
+
+from pydantic import PrivateAttr, TypeAdapter, ValidationError
+from typing_extensions import Self
+
+from ._base import MistralModel
+
+__all__ = ["UnknownEventData", "decode_open_union", "type_tag", "wrap_event"]
+
+_new_object = object.__new__
+_set_slot = object.__setattr__
+
+M = TypeVar("M", bound=MistralModel)
+
+
+class UnknownEventData(MistralModel):
+    """The data of an event levante cannot type: every JSON field is kept.
+
+    ``type`` is the payload's own ``type`` (the official SDK replaces it with
+    ``"UNKNOWN"``), the other fields are attributes (and in ``model_extra``), and
+    :attr:`raw` is the data text exactly as received; when it is not a JSON object, it is
+    the only thing kept.
+    """
+
+    type: str | None = None
+    _raw: str = PrivateAttr(default="")
+
+    is_unknown: ClassVar[Literal[True]] = True
+    """Always ``True``, as on the official SDK's unknown variants; known event classes
+    have no such attribute, so ``getattr(event.data, "is_unknown", False)`` tells them
+    apart. A class attribute, not a field: dumps round-trip the data as received."""
+
+    @property
+    def raw(self) -> str:
+        """The event's ``data`` text as received."""
+        return self._raw
+
+    @classmethod
+    def from_raw(cls, data: str | bytes) -> Self:
+        """Keep ``data`` whatever it is; never raises."""
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+        try:
+            holder = cls.model_validate_json(data)
+        except ValidationError:
+            # not a JSON object (a bare string, a number, broken JSON): keep the text only
+            holder = cls()
+        holder._raw = text
+        return holder
+
+
+def decode_open_union(
+    adapter: TypeAdapter[Any], unknown: type[UnknownEventData], data: str | bytes
+) -> Any:
+    """Validate ``data`` against a union tagged by ``type``; anything else is ``unknown``.
+
+    The known path is one pydantic-core call (the tag is read in Rust). A payload whose
+    type is unknown, or whose fields do not fit its type, is parsed once more into
+    ``unknown`` (the official SDK's ``parse_open_union`` does the same fallback).
+    """
+    try:
+        return adapter.validate_json(data)
+    except ValidationError:
+        return unknown.from_raw(data)
+
+
+def type_tag(known: frozenset[str]) -> Callable[[Any], str]:
+    """The discriminator of an open union: the value's ``type`` when known, else
+    ``"unknown"`` (used when a wrapper is validated from Python objects, not on the
+    decode path)."""
+
+    def tag(value: Any) -> str:
+        kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+        return kind if isinstance(kind, str) and kind in known else "unknown"
+
+    return tag
+
+
+def wrap_event(cls: type[M], fields: dict[str, Any]) -> M:
+    """Build ``cls`` from already-validated ``fields`` without validating them again.
+
+    On the hot path: validating the wrapper would parse nothing but cost more than the
+    payload's own decode saves (``model_construct`` is slower still), so the four slots
+    of a pydantic model are set as ``model_construct`` sets them.
+    """
+    event = _new_object(cls)
+    _set_slot(event, "__dict__", fields)
+    _set_slot(event, "__pydantic_fields_set__", set(fields))
+    _set_slot(event, "__pydantic_extra__", {})
+    _set_slot(event, "__pydantic_private__", None)
+    return event
