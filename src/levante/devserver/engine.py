@@ -50,6 +50,7 @@ __all__ = [
     "message_text",
     "resolve_model",
     "split_arguments",
+    "thinking_text",
     "tokenize",
 ]
 
@@ -367,6 +368,17 @@ def chat_reply(
     text = _json_reply(response_format, text, prompt) or text
     tokens, reason = _limit(tokenize(text), max_tokens)
     return Reply(tokens, reason, prompt_tokens)
+
+
+def thinking_text(messages: Sequence[Mapping[str, Any]]) -> str:
+    """The reasoning a model "thinks" before answering ``messages`` (fixed for a prompt)."""
+    prompt = " ".join(_last_with_role(messages, "user").split())
+    if len(prompt) > 80:
+        prompt = prompt[:77] + "..."
+    return (
+        f'The user wrote: "{prompt}". I am a deterministic stand-in for a reasoning model, '
+        "so my answer is already decided. Let me give it."
+    )
 
 
 def fim_reply(

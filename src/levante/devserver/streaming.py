@@ -117,24 +117,27 @@ class EventStream(Response):
             await self._write(send, b": ping\n\n")
         await anyio.sleep(max(left, 0.0))
 
-    async def _fault(self, sent: int, send: Send, upcoming: bytes | None) -> str | None:
-        """Fire the faults due after ``sent`` events, before ``upcoming`` (``None``: nothing
-        follows); return an outcome to stop early."""
+    async def _fault(self, sent: int, send: Send) -> str | None:
+        """Fire the faults due after ``sent`` events, before the next event is even built
+        (an injected error event comes right after the ``sent``-th); return an outcome to
+        stop early."""
         faults = self._ctx.faults
         if faults.malformed_after == sent:
             await self._write(send, b"data: {this is not json\n\n")
         if faults.error_after == sent:
             await self._write(send, self._error())
             return "fault"
-        if self._cut is not None and self._cut[0] == sent:
-            mid_event = self._cut[1]
-            if not mid_event:
-                return "drop"
-            if upcoming is not None:
-                # Half an event: never its blank line, so the client holds an unfinished
-                # event when the connection goes.
-                await self._write(send, upcoming[: len(upcoming) // 2])
-                return "drop"
+        if self._cut is not None and self._cut == (sent, False):
+            return "drop"
+        return None
+
+    async def _cut_inside(self, sent: int, send: Send, upcoming: bytes) -> str | None:
+        """Write half of ``upcoming`` and stop, when the cut falls inside it."""
+        if self._cut is not None and self._cut == (sent, True):
+            # Never the blank line: the client holds an unfinished event when the
+            # connection goes.
+            await self._write(send, upcoming[: len(upcoming) // 2])
+            return "drop"
         return None
 
     async def _produce(self, send: Send) -> str:
@@ -145,8 +148,11 @@ class EventStream(Response):
         interval = 1.0 / timing.tokens_per_second if timing.tokens_per_second else 0.0
         clock = anyio.current_time()
         sent = 0
-        for block in self._blocks:
-            if (outcome := await self._fault(sent, send, block)) is not None:
+        blocks = iter(self._blocks)
+        while (outcome := await self._fault(sent, send)) is None:
+            if (block := next(blocks, None)) is None:
+                break
+            if (outcome := await self._cut_inside(sent, send, block)) is not None:
                 return outcome
             if faults.stall_after is not None and faults.stall_after[0] == sent:
                 await self._pause(faults.stall_after[1], send)
@@ -159,16 +165,18 @@ class EventStream(Response):
                     await self._pause(delay, send)
             await self._write(send, block)
             sent += 1
-        if self._end is not None and not faults.no_done:
-            # The end marker follows the last token at once (it is not a token).
-            end = self._end()
-            if (outcome := await self._fault(sent, send, end)) is not None:
-                return outcome
-            if faults.stall_after is not None and faults.stall_after[0] == sent:
-                await self._pause(faults.stall_after[1], send)
-            await self._write(send, end)
-            sent += 1
-        return await self._fault(sent, send, None) or "completed"
+        if outcome is not None:
+            return outcome
+        if self._end is None or faults.no_done:
+            return "completed"
+        # The end marker follows the last token at once (it is not a token).
+        end = self._end()
+        if (outcome := await self._cut_inside(sent, send, end)) is not None:
+            return outcome
+        if faults.stall_after is not None and faults.stall_after[0] == sent:
+            await self._pause(faults.stall_after[1], send)
+        await self._write(send, end)
+        return await self._fault(sent + 1, send) or "completed"
 
 
 class Drop(Response):
