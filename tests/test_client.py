@@ -86,19 +86,19 @@ def test_bad_configuration_is_rejected() -> None:
 
 
 def test_build_request_is_pure_and_joins_urls() -> None:
-    from levante.client import APIRequest, RequestOptions
+    from levante._request import APIRequest, RequestOptions, coerce_timeout
 
     client = Mistral(api_key="k", server_url="http://example.invalid/prefix/")
     with httpx2.Client(timeout=3) as http:
-        request = client._build_request(
+        request = client._sender.build(
             http, APIRequest("POST", "/v1/chat/completions", b"{}", stream=True)
         )
         assert str(request.url) == "http://example.invalid/prefix/v1/chat/completions"
         assert request.headers["accept"] == "text/event-stream"
         assert request.headers["authorization"] == "Bearer k"
         assert request.extensions["timeout"]["read"] == 3  # the user's client timeout
-        options = RequestOptions(server_url="https://other.invalid", timeout=1.5)
-        request = client._build_request(http, APIRequest("GET", "/v1/models", options=options))
+        options = RequestOptions(server_url="https://other.invalid", timeout=coerce_timeout(1.5))
+        request = client._sender.build(http, APIRequest("GET", "/v1/models", options=options))
         assert str(request.url) == "https://other.invalid/v1/models"
         assert request.headers["accept"] == "application/json"
         assert "content-type" not in request.headers
@@ -112,7 +112,7 @@ def test_missing_key_for_official_api_fails_before_any_io(monkeypatch: pytest.Mo
     client = Mistral()
     with pytest.raises(MistralError, match="MISTRAL_API_KEY"):
         client.chat.complete(**CHAT)
-    assert client._client is None or not client._client.is_closed
+    assert client._sender._client is None or not client._sender._client.is_closed
     client.close()
 
 
@@ -160,13 +160,13 @@ def test_callable_api_key_is_resolved_per_call() -> None:
 def test_context_manager_closes_only_what_it_created() -> None:
     user_client = httpx2.Client()
     with Mistral(api_key="k", client=user_client) as client:
-        assert client._http_client() is user_client
-        own_async = client._http_async_client()
+        assert client._sender.sync_client() is user_client
+        own_async = client._sender.async_client()
     assert not user_client.is_closed
     user_client.close()
 
     with Mistral(api_key="k") as client:
-        own = client._http_client()
+        own = client._sender.sync_client()
     assert own.is_closed
     assert not own_async.is_closed  # sync exit cannot close the async client it made
     asyncio.run(own_async.aclose())
@@ -176,8 +176,8 @@ def test_context_manager_closes_only_what_it_created() -> None:
 async def test_async_context_manager_closes_both_own_clients() -> None:
     user_async = httpx2.AsyncClient()
     async with Mistral(api_key="k", async_client=user_async) as client:
-        own = client._http_client()
-        assert client._http_async_client() is user_async
+        own = client._sender.sync_client()
+        assert client._sender.async_client() is user_async
     assert own.is_closed
     assert not user_async.is_closed
     await user_async.aclose()

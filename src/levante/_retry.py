@@ -1,12 +1,14 @@
 """Retry policy for getting a response: which failures to retry and how long to wait.
 
-Pure functions and one dataclass, no I/O: the sync and async send paths in
-:mod:`levante.client` do the sleeping. A retry only ever covers obtaining the response
-status; once a stream has been handed to the caller nothing is retried.
+No I/O: :class:`RetryState` decides, per call, whether another attempt is left and how
+long to wait before it; the sync and async send paths in :mod:`levante._send` only sleep.
+A retry only ever covers obtaining the response status; once a stream has been handed to
+the caller nothing is retried.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ __all__ = [
     "RETRY_STATUS_CODES",
     "RetryConfig",
     "RetryPolicy",
+    "RetryState",
     "backoff_delay",
     "parse_retry_after",
     "resolve_retries",
@@ -54,12 +57,17 @@ class RetryConfig:
     retry_connection_errors: bool = True
 
     def __post_init__(self) -> None:
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int):
+            raise TypeError("RetryConfig.max_retries must be an int")
         if self.max_retries < 0:
             raise ValueError("RetryConfig.max_retries must be >= 0")
-        if self.initial_backoff < 0 or self.max_backoff < 0 or self.max_retry_after < 0:
-            raise ValueError("RetryConfig backoff values must be >= 0 seconds")
+        waits = (self.initial_backoff, self.max_backoff, self.max_retry_after, self.multiplier)
+        if not all(0 <= value < math.inf for value in waits):  # NaN fails both comparisons
+            raise ValueError("RetryConfig backoff values must be finite and >= 0")
         if not 0 <= self.jitter <= 1:
             raise ValueError("RetryConfig.jitter must be between 0 and 1")
+        if self.max_elapsed is not None and not 0 <= self.max_elapsed < math.inf:
+            raise ValueError("RetryConfig.max_elapsed must be finite and >= 0 seconds, or None")
 
 
 DEFAULT_RETRIES = RetryConfig()
@@ -145,3 +153,47 @@ def backoff_delay(config: RetryConfig, retry_index: int, retry_after: float | No
         return min(retry_after, config.max_retry_after)
     delay = min(config.max_backoff, config.initial_backoff * config.multiplier**retry_index)
     return delay * (1.0 - config.jitter * random.random())
+
+
+def _retryable_exception(exc: BaseException) -> bool:
+    # Failures to obtain a status; an invalid request (e.g. httpx2.LocalProtocolError from
+    # a bad header) is a ProtocolError too, but is refused before sending by _checks.
+    return isinstance(exc, (httpx2.NetworkError, httpx2.TimeoutException, httpx2.ProtocolError))
+
+
+class RetryState:
+    """The retry bookkeeping of one call: attempts made, time spent, the next wait.
+
+    Both send paths ask it after every failed attempt; ``None`` means "give up".
+    """
+
+    __slots__ = ("attempt", "config", "started")
+
+    def __init__(self, config: RetryConfig) -> None:
+        self.config = config
+        self.attempt = 0
+        self.started = time.monotonic()
+
+    def after_error(self, exc: BaseException) -> float | None:
+        """The wait before retrying a transport error, or None to raise it."""
+        if not (self.config.retry_connection_errors and _retryable_exception(exc)):
+            return None
+        return self._next(None)
+
+    def after_status(self, status: int, headers: httpx2.Headers) -> float | None:
+        """The wait before retrying an error status, or None to raise it."""
+        if status not in RETRY_STATUS_CODES:
+            return None
+        return self._next(parse_retry_after(headers))
+
+    def _next(self, retry_after: float | None) -> float | None:
+        config = self.config
+        if self.attempt >= config.max_retries:
+            return None
+        delay = backoff_delay(config, self.attempt, retry_after)
+        if config.max_elapsed is not None and (
+            time.monotonic() - self.started + delay > config.max_elapsed
+        ):
+            return None
+        self.attempt += 1
+        return delay

@@ -95,6 +95,7 @@ from .entries import (
     ToolExecutionEntry,
     UnknownEntry,
 )
+from .files import File
 from .fim import (
     FIMCompletionRequest,
     FIMCompletionResponse,
@@ -179,6 +180,7 @@ __all__ = [
     "FIMCompletionResponse",
     "FIMCompletionStreamRequest",
     "FTModelCard",
+    "File",
     "FileChunk",
     "Function",
     "FunctionCall",

@@ -1,36 +1,68 @@
-"""What every resource shares: per-call options, argument checks and body building.
+"""What every resource shares: the sender it holds, the per-call options, the declarations.
 
-Each endpoint declares its keyword arguments once, as a ``TypedDict`` (so mypy checks every
-call), and one builder turns those arguments into an :class:`~levante.client.APIRequest`.
-The sync and async methods are one-line wrappers over that builder: only the send differs.
+How to add an endpoint
+======================
+
+1. Declare its keyword arguments once, as a ``TypedDict`` deriving from
+   :class:`RequestParams` (or :class:`StreamParams` when it streams), so that mypy checks
+   every call. Body fields are validated again, at run time, by the request model.
+2. Declare the endpoint as data, next to the resource::
+
+       TRANSCRIBE_STREAM = StreamCall(
+           name="audio.transcriptions.stream",       # as users call it, for errors
+           method="POST",
+           path="/v1/audio/transcriptions",          # "{field}" placeholders allowed
+           body=Multipart(TranscriptionStreamRequest, files=("file",),
+                          json=("speaker_references",)),
+           stream=TranscriptionStream,               # sync twin's stream class
+           stream_async=TranscriptionStreamAsync,    # async twin's
+           decode=decode_transcription_event,        # one ServerSentEvent -> one item
+           terminal_events=TRANSCRIPTION_END,        # or sentinel="[DONE]", or neither
+       )
+
+   A non-streamed endpoint is a :class:`Call` with ``response=`` (a pydantic model) in
+   place of the four stream fields. Body kinds: ``JSON(model)``, ``Multipart(model,
+   files=..., json=...)`` or ``None`` (e.g. a GET). ``query=("a", "b")`` sends those
+   keyword arguments as query parameters (lists repeat the parameter);
+   ``headers={"last_event_id": "last-event-id"}`` sends one as a header.
+3. Write the methods as one-line twins over the sender::
+
+       def stream(self, **params: Unpack[TranscriptionParams]) -> TranscriptionStream:
+           return self._sender.stream(TRANSCRIBE_STREAM, params)
+
+       def stream_async(self, **params: Unpack[TranscriptionParams]
+                        ) -> AsyncStreamContext[TranscriptionStreamAsync]:
+           return self._sender.stream_async(TRANSCRIBE_STREAM, params)
+
+   ``self._sender.request(CALL, params)`` / ``await self._sender.request_async(CALL,
+   params)`` for a :class:`Call`. A method whose ``stream=`` flag picks the return type
+   declares two ``typing.overload`` signatures (``stream: Literal[True]`` and
+   ``Literal[False] = False``) and picks the declaration: see ``tests/test_endpoints.py``.
+4. Hang the resource on :class:`~levante.Mistral` in ``client.py``.
+
+Every argument is checked by the sender before any I/O (:func:`levante._endpoint.prepare`):
+the per-call options once, in :mod:`levante._request`; the body by its model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from collections.abc import Mapping
 
 import httpx2
-from pydantic import BaseModel
 from typing_extensions import TypedDict
 
+from .._endpoint import JSON, Call, Multipart, StreamCall
 from .._retry import RetryPolicy
-from .._streaming import AsyncStreamContext, EventStreamAsync, _StreamCore
-from ..client import APIRequest, RequestOptions, _ms_to_seconds
-from ..models import MistralModel, request_json
-from ..sse import ServerSentEvent
-
-if TYPE_CHECKING:
-    from ..client import Mistral
+from .._send import Sender
 
 __all__ = [
-    "CompletionEndpoint",
+    "JSON",
+    "Call",
+    "Multipart",
     "RequestParams",
     "Resource",
+    "StreamCall",
     "StreamParams",
-    "build_request",
-    "split_params",
 ]
 
 
@@ -63,156 +95,13 @@ class StreamParams(RequestParams, total=False):
     idle_timeout: float | None
 
 
-_OPTION_KEYS = frozenset(StreamParams.__optional_keys__)
-
-
-def split_params(params: Mapping[str, Any], where: str) -> tuple[RequestOptions, dict[str, Any]]:
-    """Separate per-call options from body fields; check the options' shapes."""
-    options = RequestOptions()
-    fields = {key: value for key, value in params.items() if key not in _OPTION_KEYS}
-    if "retries" in params:
-        options.retries = params["retries"]
-    server_url = params.get("server_url")
-    if server_url is not None:
-        options.server_url = server_url
-    timeout_ms = params.get("timeout_ms")
-    timeout = params.get("timeout")
-    if timeout_ms is not None and timeout is not None:
-        raise TypeError(f"{where}() takes timeout_ms or timeout, not both")
-    if timeout_ms is not None:
-        options.timeout = _ms_to_seconds(timeout_ms)
-    elif timeout is not None:
-        options.timeout = timeout
-    headers = params.get("http_headers")
-    if headers is not None:
-        if not isinstance(headers, Mapping):
-            raise TypeError(f"{where}(): http_headers must be a mapping of str to str")
-        options.http_headers = headers
-    for name in ("first_event_timeout", "idle_timeout"):
-        value = params.get(name)
-        if value is not None:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError(f"{where}(): {name} must be a positive number of seconds")
-            setattr(options, name, float(value))
-    return options, fields
-
-
-def check_stream_flag(fields: dict[str, Any], *, streaming: bool, where: str) -> None:
-    """Accept ``stream=`` for drop-in compatibility, but only with the matching method."""
-    if "stream" not in fields:
-        return
-    flag = fields.pop("stream")
-    if flag is None or bool(flag) == streaming:
-        return
-    if streaming:
-        raise ValueError(f"{where}() always streams; call the non-streaming method instead")
-    raise ValueError(f"{where}() does not stream; call the streaming method instead")
-
-
-def _plain(value: Any) -> Any:
-    """Foreign pydantic models (e.g. the official SDK's ``UserMessage``) as JSON-ready dicts.
-
-    levante's own models pass through untouched; so do dicts and scalars.
-    """
-    if isinstance(value, BaseModel):
-        if isinstance(value, MistralModel):
-            return value
-        return value.model_dump(mode="json", by_alias=True)
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
-
-
-def build_request(
-    method: str,
-    path: str,
-    params: Mapping[str, Any],
-    request_cls: type[BaseModel] | None,
-    *,
-    where: str,
-    streaming: bool,
-    extra_fields: Mapping[str, Any] | None = None,
-    query: Mapping[str, Any] | None = None,
-) -> APIRequest:
-    """Validate ``params`` and build the :class:`APIRequest` of one call.
-
-    Body fields go through ``request_cls`` (a pydantic request model that rejects
-    unknown fields), so a misspelt or mistyped argument fails here, before any I/O.
-    """
-    options, fields = split_params(params, where)
-    check_stream_flag(fields, streaming=streaming, where=where)
-    if extra_fields:
-        fields.update(extra_fields)
-    body: bytes | None = None
-    if request_cls is not None:
-        body = request_json(request_cls(**{key: _plain(value) for key, value in fields.items()}))
-    elif fields:
-        raise TypeError(f"{where}() got unexpected keyword arguments: {', '.join(sorted(fields))}")
-    params_out = None
-    if query:
-        params_out = {k: str(v) for k, v in query.items() if v is not None}
-    return APIRequest(method, path, body, streaming, params_out, options)
-
-
 class Resource:
-    """Base of resources: holds the client they send through."""
+    """Base of resources: holds the :class:`~levante._send.Sender` they send through."""
 
-    __slots__ = ("_client",)
+    __slots__ = ("_sender",)
 
-    def __init__(self, client: Mistral) -> None:
-        self._client = client
+    def __init__(self, sender: Sender) -> None:
+        self._sender = sender
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} of {self._client!r}>"
-
-
-_StreamT = TypeVar("_StreamT", bound="_StreamCore[Any]")
-_AsyncStreamT = TypeVar("_AsyncStreamT", bound="EventStreamAsync[Any]")
-_ResponseT = TypeVar("_ResponseT", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class CompletionEndpoint(Generic[_StreamT, _AsyncStreamT, _ResponseT]):
-    """A completion endpoint streamed as ``data:`` chunks up to ``data: [DONE]``.
-
-    Chat, agents and FIM differ only in these fields, so their four methods each are
-    one-line calls into this object, with the keyword arguments declared (and type-checked)
-    once per endpoint by its ``TypedDict``.
-    """
-
-    name: str
-    path: str
-    stream_request: type[BaseModel]
-    request: type[BaseModel]
-    response: type[_ResponseT]
-    stream_cls: Callable[..., _StreamT]
-    async_stream_cls: Callable[..., _AsyncStreamT]
-    decode: Callable[[ServerSentEvent], Any]
-
-    def _build(self, params: Mapping[str, Any], method: str, *, streaming: bool) -> APIRequest:
-        request_cls = self.stream_request if streaming else self.request
-        where = f"{self.name}.{method}"
-        return build_request(
-            "POST", self.path, params, request_cls, where=where, streaming=streaming
-        )
-
-    def stream(self, client: Mistral, params: Mapping[str, Any]) -> _StreamT:
-        """Send a streamed request; return the open stream."""
-        req = self._build(params, "stream", streaming=True)
-        return client._stream(req, self.stream_cls, self.decode, sentinel="[DONE]")
-
-    def stream_async(
-        self, client: Mistral, params: Mapping[str, Any]
-    ) -> AsyncStreamContext[_AsyncStreamT]:
-        """Async twin of :meth:`stream`: await the result, or use it in ``async with``."""
-        req = self._build(params, "stream_async", streaming=True)
-        return client._stream_async(req, self.async_stream_cls, self.decode, sentinel="[DONE]")
-
-    def complete(self, client: Mistral, params: Mapping[str, Any]) -> _ResponseT:
-        """Send a non-streamed request; return the parsed response."""
-        return client._request(self._build(params, "complete", streaming=False), self.response)
-
-    async def complete_async(self, client: Mistral, params: Mapping[str, Any]) -> _ResponseT:
-        """Async twin of :meth:`complete`."""
-        req = self._build(params, "complete_async", streaming=False)
-        return await client._request_async(req, self.response)
+        return f"<{type(self).__name__} of {self._sender.server_url!r}>"

@@ -10,7 +10,7 @@ from ..models import (
     AgentsCompletionStreamRequest,
     ChatCompletionResponse,
 )
-from ._base import CompletionEndpoint, Resource
+from ._base import JSON, Call, Resource, StreamCall
 from .chat import (
     ChatCompletionStream,
     ChatCompletionStreamAsync,
@@ -18,7 +18,7 @@ from .chat import (
     decode_completion_event,
 )
 
-__all__ = ["Agents", "AgentsParams"]
+__all__ = ["AGENTS_COMPLETE", "AGENTS_STREAM", "Agents", "AgentsParams"]
 
 AGENTS_PATH = "/v1/agents/completions"
 
@@ -37,30 +37,37 @@ class Agents(Resource):
 
     def stream(self, **params: Unpack[AgentsParams]) -> ChatCompletionStream:
         """Stream an agent completion (a chat stream: ``text_stream``, ``final_response()``)."""
-        return _AGENTS.stream(self._client, params)
+        return self._sender.stream(AGENTS_STREAM, params)
 
     def stream_async(
         self, **params: Unpack[AgentsParams]
     ) -> AsyncStreamContext[ChatCompletionStreamAsync]:
         """Async twin of :meth:`stream`."""
-        return _AGENTS.stream_async(self._client, params)
+        return self._sender.stream_async(AGENTS_STREAM, params)
 
     def complete(self, **params: Unpack[AgentsParams]) -> ChatCompletionResponse:
         """Create an agent completion in one response."""
-        return _AGENTS.complete(self._client, params)
+        return self._sender.request(AGENTS_COMPLETE, params)
 
     async def complete_async(self, **params: Unpack[AgentsParams]) -> ChatCompletionResponse:
         """Async twin of :meth:`complete`."""
-        return await _AGENTS.complete_async(self._client, params)
+        return await self._sender.request_async(AGENTS_COMPLETE, params)
 
 
-_AGENTS = CompletionEndpoint(
-    "agents",
-    AGENTS_PATH,
-    AgentsCompletionStreamRequest,
-    AgentsCompletionRequest,
-    ChatCompletionResponse,
-    ChatCompletionStream,
-    ChatCompletionStreamAsync,
-    decode_completion_event,
+AGENTS_STREAM = StreamCall(
+    name="agents.stream",
+    method="POST",
+    path=AGENTS_PATH,
+    body=JSON(AgentsCompletionStreamRequest),
+    stream=ChatCompletionStream,
+    stream_async=ChatCompletionStreamAsync,
+    decode=decode_completion_event,
+    sentinel="[DONE]",
+)
+AGENTS_COMPLETE = Call(
+    name="agents.complete",
+    method="POST",
+    path=AGENTS_PATH,
+    body=JSON(AgentsCompletionRequest),
+    response=ChatCompletionResponse,
 )

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from .._send import Sender
 from ._base import Resource
 from .conversations import Conversations
-
-if TYPE_CHECKING:
-    from ..client import Mistral
 
 __all__ = ["Beta"]
 
@@ -18,6 +14,6 @@ class Beta(Resource):
 
     __slots__ = ("conversations",)
 
-    def __init__(self, client: Mistral) -> None:
-        super().__init__(client)
-        self.conversations = Conversations(client)
+    def __init__(self, sender: Sender) -> None:
+        super().__init__(sender)
+        self.conversations = Conversations(sender)

@@ -29,9 +29,11 @@ from ..models import (
     ToolChoice,
 )
 from ..sse import ServerSentEvent
-from ._base import CompletionEndpoint, Resource, StreamParams
+from ._base import JSON, Call, Resource, StreamCall, StreamParams
 
 __all__ = [
+    "CHAT_COMPLETE",
+    "CHAT_STREAM",
     "Chat",
     "ChatCompletionStream",
     "ChatCompletionStreamAsync",
@@ -225,30 +227,37 @@ class Chat(Resource):
                 for chunk in stream:
                     print(chunk.data.choices[0].delta.content, end="")
         """
-        return _CHAT.stream(self._client, params)
+        return self._sender.stream(CHAT_STREAM, params)
 
     def stream_async(
         self, **params: Unpack[ChatParams]
     ) -> AsyncStreamContext[ChatCompletionStreamAsync]:
         """Async twin of :meth:`stream` (``async with await client.chat.stream_async(...)``)."""
-        return _CHAT.stream_async(self._client, params)
+        return self._sender.stream_async(CHAT_STREAM, params)
 
     def complete(self, **params: Unpack[ChatParams]) -> ChatCompletionResponse:
         """Create a chat completion in one response; see :class:`ChatParams`."""
-        return _CHAT.complete(self._client, params)
+        return self._sender.request(CHAT_COMPLETE, params)
 
     async def complete_async(self, **params: Unpack[ChatParams]) -> ChatCompletionResponse:
         """Async twin of :meth:`complete`."""
-        return await _CHAT.complete_async(self._client, params)
+        return await self._sender.request_async(CHAT_COMPLETE, params)
 
 
-_CHAT = CompletionEndpoint(
-    "chat",
-    CHAT_PATH,
-    ChatCompletionStreamRequest,
-    ChatCompletionRequest,
-    ChatCompletionResponse,
-    ChatCompletionStream,
-    ChatCompletionStreamAsync,
-    decode_completion_event,
+CHAT_STREAM = StreamCall(
+    name="chat.stream",
+    method="POST",
+    path=CHAT_PATH,
+    body=JSON(ChatCompletionStreamRequest),
+    stream=ChatCompletionStream,
+    stream_async=ChatCompletionStreamAsync,
+    decode=decode_completion_event,
+    sentinel="[DONE]",
+)
+CHAT_COMPLETE = Call(
+    name="chat.complete",
+    method="POST",
+    path=CHAT_PATH,
+    body=JSON(ChatCompletionRequest),
+    response=ChatCompletionResponse,
 )

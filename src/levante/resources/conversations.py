@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
 
+from pydantic import BaseModel
 from typing_extensions import Required, Unpack
 
 from .._streaming import AsyncStreamContext, EventStream, EventStreamAsync
-from ..client import APIRequest
 from ..models import (
     ConversationAppendRequest,
     ConversationAppendStreamRequest,
@@ -28,7 +27,7 @@ from ..models import (
     decode_conversation_event,
 )
 from ..sse import ServerSentEvent
-from ._base import Resource, StreamParams, build_request
+from ._base import JSON, Call, Resource, StreamCall, StreamParams
 
 __all__ = [
     "TERMINAL_EVENTS",
@@ -102,31 +101,40 @@ def decode_conversation_sse(sse: ServerSentEvent) -> ConversationEvents:
     return decode_conversation_event(sse.event, sse.data)
 
 
-def _conversation_path(
-    params: Mapping[str, Any], where: str, suffix: str = ""
-) -> tuple[str, dict[str, Any]]:
-    fields = dict(params)
-    conversation_id = fields.pop("conversation_id", None)
-    if not isinstance(conversation_id, str) or not conversation_id:
-        raise TypeError(f"{where}() requires conversation_id, a non-empty str")
-    return f"{CONVERSATIONS_PATH}/{quote(conversation_id, safe='')}{suffix}", fields
+def _stream_call(
+    name: str, path: str, request: type[BaseModel]
+) -> StreamCall[EventStream[ConversationEvents], EventStreamAsync[ConversationEvents]]:
+    return StreamCall(
+        name=f"conversations.{name}",
+        method="POST",
+        path=path,
+        body=JSON(request),
+        stream=EventStream[ConversationEvents],
+        stream_async=EventStreamAsync[ConversationEvents],
+        decode=decode_conversation_sse,
+        terminal_events=TERMINAL_EVENTS,
+    )
 
 
-def _start(params: Mapping[str, Any], where: str, streaming: bool) -> APIRequest:
-    cls = ConversationStreamRequest if streaming else ConversationRequest
-    return build_request("POST", CONVERSATIONS_PATH, params, cls, where=where, streaming=streaming)
+def _call(name: str, path: str, request: type[BaseModel]) -> Call[ConversationResponse]:
+    return Call(
+        name=f"conversations.{name}",
+        method="POST",
+        path=path,
+        body=JSON(request),
+        response=ConversationResponse,
+    )
 
 
-def _append(params: Mapping[str, Any], where: str, streaming: bool) -> APIRequest:
-    path, fields = _conversation_path(params, where)
-    cls = ConversationAppendStreamRequest if streaming else ConversationAppendRequest
-    return build_request("POST", path, fields, cls, where=where, streaming=streaming)
+_ONE = CONVERSATIONS_PATH + "/{conversation_id}"
+_RESTART = _ONE + "/restart"
 
-
-def _restart(params: Mapping[str, Any], where: str, streaming: bool) -> APIRequest:
-    path, fields = _conversation_path(params, where, "/restart")
-    cls = ConversationRestartStreamRequest if streaming else ConversationRestartRequest
-    return build_request("POST", path, fields, cls, where=where, streaming=streaming)
+START_STREAM = _stream_call("start_stream", CONVERSATIONS_PATH, ConversationStreamRequest)
+APPEND_STREAM = _stream_call("append_stream", _ONE, ConversationAppendStreamRequest)
+RESTART_STREAM = _stream_call("restart_stream", _RESTART, ConversationRestartStreamRequest)
+START = _call("start", CONVERSATIONS_PATH, ConversationRequest)
+APPEND = _call("append", _ONE, ConversationAppendRequest)
+RESTART = _call("restart", _RESTART, ConversationRestartRequest)
 
 
 class Conversations(Resource):
@@ -134,91 +142,66 @@ class Conversations(Resource):
 
     __slots__ = ()
 
-    def _open(self, req: APIRequest) -> EventStream[ConversationEvents]:
-        return self._client._stream(
-            req,
-            EventStream[ConversationEvents],
-            decode_conversation_sse,
-            terminal_events=TERMINAL_EVENTS,
-        )
-
-    def _open_async(
-        self, req: APIRequest
-    ) -> AsyncStreamContext[EventStreamAsync[ConversationEvents]]:
-        return self._client._stream_async(
-            req,
-            EventStreamAsync[ConversationEvents],
-            decode_conversation_sse,
-            terminal_events=TERMINAL_EVENTS,
-        )
-
     def start_stream(
         self, **params: Unpack[ConversationStartParams]
     ) -> EventStream[ConversationEvents]:
         """Start a conversation and stream its events."""
-        return self._open(_start(params, "conversations.start_stream", True))
+        return self._sender.stream(START_STREAM, params)
 
     def start_stream_async(
         self, **params: Unpack[ConversationStartParams]
     ) -> AsyncStreamContext[EventStreamAsync[ConversationEvents]]:
         """Async twin of :meth:`start_stream`."""
-        return self._open_async(_start(params, "conversations.start_stream_async", True))
+        return self._sender.stream_async(START_STREAM, params)
 
     def append_stream(
         self, **params: Unpack[ConversationAppendParams]
     ) -> EventStream[ConversationEvents]:
         """Append entries to a conversation and stream the new events."""
-        return self._open(_append(params, "conversations.append_stream", True))
+        return self._sender.stream(APPEND_STREAM, params)
 
     def append_stream_async(
         self, **params: Unpack[ConversationAppendParams]
     ) -> AsyncStreamContext[EventStreamAsync[ConversationEvents]]:
         """Async twin of :meth:`append_stream`."""
-        return self._open_async(_append(params, "conversations.append_stream_async", True))
+        return self._sender.stream_async(APPEND_STREAM, params)
 
     def restart_stream(
         self, **params: Unpack[ConversationRestartParams]
     ) -> EventStream[ConversationEvents]:
         """Restart a conversation from an entry and stream the new events."""
-        return self._open(_restart(params, "conversations.restart_stream", True))
+        return self._sender.stream(RESTART_STREAM, params)
 
     def restart_stream_async(
         self, **params: Unpack[ConversationRestartParams]
     ) -> AsyncStreamContext[EventStreamAsync[ConversationEvents]]:
         """Async twin of :meth:`restart_stream`."""
-        return self._open_async(_restart(params, "conversations.restart_stream_async", True))
+        return self._sender.stream_async(RESTART_STREAM, params)
 
     def start(self, **params: Unpack[ConversationStartParams]) -> ConversationResponse:
         """Start a conversation and return its response in one piece."""
-        return self._client._request(
-            _start(params, "conversations.start", False), ConversationResponse
-        )
+        return self._sender.request(START, params)
 
     async def start_async(self, **params: Unpack[ConversationStartParams]) -> ConversationResponse:
         """Async twin of :meth:`start`."""
-        req = _start(params, "conversations.start_async", False)
-        return await self._client._request_async(req, ConversationResponse)
+        return await self._sender.request_async(START, params)
 
     def append(self, **params: Unpack[ConversationAppendParams]) -> ConversationResponse:
         """Append entries to a conversation and return the response in one piece."""
-        req = _append(params, "conversations.append", False)
-        return self._client._request(req, ConversationResponse)
+        return self._sender.request(APPEND, params)
 
     async def append_async(
         self, **params: Unpack[ConversationAppendParams]
     ) -> ConversationResponse:
         """Async twin of :meth:`append`."""
-        req = _append(params, "conversations.append_async", False)
-        return await self._client._request_async(req, ConversationResponse)
+        return await self._sender.request_async(APPEND, params)
 
     def restart(self, **params: Unpack[ConversationRestartParams]) -> ConversationResponse:
         """Restart a conversation from an entry and return the response in one piece."""
-        req = _restart(params, "conversations.restart", False)
-        return self._client._request(req, ConversationResponse)
+        return self._sender.request(RESTART, params)
 
     async def restart_async(
         self, **params: Unpack[ConversationRestartParams]
     ) -> ConversationResponse:
         """Async twin of :meth:`restart`."""
-        req = _restart(params, "conversations.restart_async", False)
-        return await self._client._request_async(req, ConversationResponse)
+        return await self._sender.request_async(RESTART, params)

@@ -14,10 +14,10 @@ from ..models import (
     FIMCompletionResponse,
     FIMCompletionStreamRequest,
 )
-from ._base import CompletionEndpoint, Resource, StreamParams
+from ._base import JSON, Call, Resource, StreamCall, StreamParams
 from .chat import decode_completion_event
 
-__all__ = ["FIMParams", "Fim"]
+__all__ = ["FIM_COMPLETE", "FIM_STREAM", "FIMParams", "Fim"]
 
 FIM_PATH = "/v1/fim/completions"
 
@@ -49,30 +49,37 @@ class Fim(Resource):
 
     def stream(self, **params: Unpack[FIMParams]) -> EventStream[CompletionEvent]:
         """Stream a FIM completion (chunks as in chat, ending at ``data: [DONE]``)."""
-        return _FIM.stream(self._client, params)
+        return self._sender.stream(FIM_STREAM, params)
 
     def stream_async(
         self, **params: Unpack[FIMParams]
     ) -> AsyncStreamContext[EventStreamAsync[CompletionEvent]]:
         """Async twin of :meth:`stream`."""
-        return _FIM.stream_async(self._client, params)
+        return self._sender.stream_async(FIM_STREAM, params)
 
     def complete(self, **params: Unpack[FIMParams]) -> FIMCompletionResponse:
         """Create a FIM completion in one response."""
-        return _FIM.complete(self._client, params)
+        return self._sender.request(FIM_COMPLETE, params)
 
     async def complete_async(self, **params: Unpack[FIMParams]) -> FIMCompletionResponse:
         """Async twin of :meth:`complete`."""
-        return await _FIM.complete_async(self._client, params)
+        return await self._sender.request_async(FIM_COMPLETE, params)
 
 
-_FIM = CompletionEndpoint(
-    "fim",
-    FIM_PATH,
-    FIMCompletionStreamRequest,
-    FIMCompletionRequest,
-    FIMCompletionResponse,
-    EventStream[CompletionEvent],
-    EventStreamAsync[CompletionEvent],
-    decode_completion_event,
+FIM_STREAM = StreamCall(
+    name="fim.stream",
+    method="POST",
+    path=FIM_PATH,
+    body=JSON(FIMCompletionStreamRequest),
+    stream=EventStream[CompletionEvent],
+    stream_async=EventStreamAsync[CompletionEvent],
+    decode=decode_completion_event,
+    sentinel="[DONE]",
+)
+FIM_COMPLETE = Call(
+    name="fim.complete",
+    method="POST",
+    path=FIM_PATH,
+    body=JSON(FIMCompletionRequest),
+    response=FIMCompletionResponse,
 )

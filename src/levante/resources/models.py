@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing_extensions import Unpack
 
-from ..client import APIRequest
 from ..models import ModelList
-from ._base import RequestParams, Resource, build_request
+from ._base import Call, RequestParams, Resource
 
 __all__ = ["Models", "ModelsListParams"]
 
@@ -20,11 +19,13 @@ class ModelsListParams(RequestParams, total=False):
     model: str | None
 
 
-def _list(params: ModelsListParams, where: str) -> APIRequest:
-    query = {"provider": params.pop("provider", None), "model": params.pop("model", None)}
-    return build_request(
-        "GET", MODELS_PATH, params, None, where=where, streaming=False, query=query
-    )
+LIST = Call(
+    name="models.list",
+    method="GET",
+    path=MODELS_PATH,
+    query=("provider", "model"),
+    response=ModelList,
+)
 
 
 class Models(Resource):
@@ -34,8 +35,8 @@ class Models(Resource):
 
     def list(self, **params: Unpack[ModelsListParams]) -> ModelList:
         """List the models available to this key."""
-        return self._client._request(_list(params, "models.list"), ModelList)
+        return self._sender.request(LIST, params)
 
     async def list_async(self, **params: Unpack[ModelsListParams]) -> ModelList:
         """Async twin of :meth:`list`."""
-        return await self._client._request_async(_list(params, "models.list_async"), ModelList)
+        return await self._sender.request_async(LIST, params)
