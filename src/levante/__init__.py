@@ -9,12 +9,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
-
 if TYPE_CHECKING:
     from . import errors, models, sse
     from ._retry import RetryConfig
     from ._streaming import AsyncStreamContext, EventStream, EventStreamAsync, StreamStats
+    from ._version import __version__
     from .accumulate import ChatCompletionAccumulator
     from .client import DEFAULT_SERVER_URL, DEFAULT_TIMEOUT, Mistral
     from .errors import (
@@ -77,6 +76,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
     "": ("errors", "models", "sse"),
     "_retry": ("RetryConfig",),
     "_streaming": ("AsyncStreamContext", "EventStream", "EventStreamAsync", "StreamStats"),
+    "_version": ("__version__",),
     "accumulate": ("ChatCompletionAccumulator",),
     "client": ("DEFAULT_SERVER_URL", "DEFAULT_TIMEOUT", "Mistral"),
     "errors": (

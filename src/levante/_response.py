@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from ._checks import describe_error, redact
 from ._request import APIRequest
-from ._streaming import _abort_body as abort_body
+from ._streaming import abort_body
 from .errors import (
     APIConnectionError,
     APIError,

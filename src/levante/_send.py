@@ -79,7 +79,7 @@ USER_AGENT: Final = f"levante/{__version__}"
 ApiKey: TypeAlias = str | Callable[[], str | None] | None
 
 R = TypeVar("R", bound=BaseModel)
-T = TypeVar("T", bound="EventStream[Any] | EventStreamAsync[Any]")
+T = TypeVar("T")
 S = TypeVar("S", bound="EventStream[Any]")
 A = TypeVar("A", bound="EventStreamAsync[Any]")
 
@@ -331,13 +331,12 @@ class Sender:
         call: StreamCall[Any, Any],
         cls: Callable[..., T],
     ) -> T:
-        stream = cls(
+        return cls(
             response,
             call.decode,
             sentinel=call.sentinel,
             terminal_events=call.terminal_events,
             first_event_timeout=req.options.first_event_timeout,
             idle_timeout=req.options.idle_timeout,
+            owner=self,  # keeps this sender, and so its pool, alive while streaming
         )
-        stream._owner = self  # keeps this sender, and so its pool, alive while streaming
-        return stream
