@@ -584,4 +584,4 @@ def test_response_formats(client: httpx2.Client) -> None:
         "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
     }
     as_schema = reply({"type": "json_schema", "json_schema": {"name": "p", "schema": schema}})
-    assert as_schema == {"name": "levante", "age": 1}
+    assert as_schema == {"name": "name of the levante", "age": 1}

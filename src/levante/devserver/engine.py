@@ -27,7 +27,11 @@ is one, else for strings the last capitalised word of the prompt that does not o
 (``"Paris"``) or ``"levante"``, ``1`` for integers, ``1.0`` for numbers, ``true``, ``[]``, ``{}``.
 
 Response formats: ``json_object`` turns the text into ``{"reply": "<text>"}``;
-``json_schema`` replies with an object built from the schema the same way.
+``json_schema`` replies with a deterministic instance of the schema
+(:mod:`levante.devserver.schema`: nested objects, ``$ref``, arrays, enums, formats...).
+
+Reasoning: asked to think, a model first "thinks" :func:`thinking_text` (streamed as
+``thinking`` content chunks), then answers as usual.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from .schema import instance
 
 __all__ = [
     "DEFAULT_LONG_TOKENS",
@@ -122,6 +128,7 @@ class Reply:
     finish_reason: str
     prompt_tokens: int
     tool_calls: list[PlannedToolCall] = field(default_factory=list)
+    thinking: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -130,10 +137,12 @@ class Reply:
 
     @property
     def completion_tokens(self) -> int:
-        """Tokens generated: text tokens, or one per streamed tool-call delta."""
+        """Tokens generated: thinking tokens, then text tokens or one per streamed tool-call
+        delta."""
         if self.tool_calls:
-            return sum(len(split_arguments(call.arguments)) + 1 for call in self.tool_calls)
-        return len(self.tokens)
+            calls = sum(len(split_arguments(call.arguments)) + 1 for call in self.tool_calls)
+            return len(self.thinking) + calls
+        return len(self.thinking) + len(self.tokens)
 
 
 def message_text(content: Any) -> str:
@@ -311,7 +320,7 @@ def _json_reply(response_format: Any, text: str, prompt: str) -> str | None:
     if kind == "json_schema":
         spec = response_format.get("json_schema")
         schema = spec.get("schema") if isinstance(spec, Mapping) else None
-        return json.dumps(_object_for(schema, prompt), ensure_ascii=False)
+        return json.dumps(instance(schema), ensure_ascii=False)
     return None
 
 
@@ -340,12 +349,34 @@ def chat_reply(
     parallel_tool_calls: bool = True,
     random_seed: int | None = None,
     response_format: Any = None,
+    think: bool = False,
 ) -> Reply:
     """The reply of ``model`` to a chat conversation (messages as plain dicts).
 
     A ``json_object`` response format wraps the text as ``{"reply": text}``; a
-    ``json_schema`` one gets an object built from the schema like tool arguments.
+    ``json_schema`` one gets a deterministic instance of the schema
+    (:func:`levante.devserver.schema.instance`).  ``think``: reason first
+    (:func:`thinking_text`), as reasoning models do.
     """
+    reply = _plain_reply(
+        model, messages, max_tokens, tools, tool_choice, parallel_tool_calls, random_seed,
+        response_format,
+    )  # fmt: skip
+    if think:
+        reply.thinking = tokenize(thinking_text(messages))
+    return reply
+
+
+def _plain_reply(
+    model: ModelSpec,
+    messages: Sequence[Mapping[str, Any]],
+    max_tokens: int | None,
+    tools: Sequence[Mapping[str, Any]] | None,
+    tool_choice: Any,
+    parallel_tool_calls: bool,
+    random_seed: int | None,
+    response_format: Any,
+) -> Reply:
     prompt_tokens = _prompt_tokens(messages)
     prompt = _last_with_role(messages, "user")
     last_role = str(messages[-1].get("role", "")) if messages else ""

@@ -5,7 +5,10 @@ so the server emits exactly what the client parses (the models' wire rule keeps
 ``"finish_reason": null`` and leaves unset fields out).  A chat stream's first chunk
 carries ``role`` with the first token, each later chunk one token or one piece of a tool
 call's arguments (``id``, ``type`` and ``name`` only in a call's first delta; later deltas
-have ``"name": ""`` and no ``id``), ``finish_reason`` is
+have ``"name": ""`` and no ``id``); a reasoning reply first streams its thinking, one
+token per chunk, as ``content: [{"type": "thinking", "thinking": [{"type": "text",
+"text": ...}]}]``, and its non-streamed message content is that thinking chunk then a text
+chunk; ``finish_reason`` is
 ``null`` until the last chunk, and the last chunk holds ``usage``.  Conversation streams
 are ``event: <type>`` + ``data: <json>`` blocks.
 """
@@ -35,6 +38,8 @@ from ..models import (
     ResponseDoneEvent,
     ResponseErrorEvent,
     ResponseStartedEvent,
+    TextChunk,
+    ThinkChunk,
     ToolCall,
     UsageInfo,
 )
@@ -99,8 +104,13 @@ def chat_blocks(reply: Reply, *, id: str, model: str, created: int) -> Iterator[
             id=id, object="chat.completion.chunk", created=created, model=model, choices=[choice]
         )
 
+    role: str | None = "assistant"
+    for token in reply.thinking:
+        thought = ThinkChunk(thinking=[TextChunk(text=token)])
+        yield data_block(chunk(DeltaMessage(role=role, content=[thought])))
+        role = None
     if reply.tool_calls:
-        yield data_block(chunk(DeltaMessage(role="assistant", content="")))
+        yield data_block(chunk(DeltaMessage(role=role, content="")))
         for index, call in enumerate(reply.tool_calls):
             for number, piece in enumerate(split_arguments(call.arguments)):
                 if number == 0:
@@ -116,7 +126,7 @@ def chat_blocks(reply: Reply, *, id: str, model: str, created: int) -> Iterator[
                 yield b"data: " + json_.encode() + b"\n\n"
     else:
         tokens = reply.tokens or [""]
-        yield data_block(chunk(DeltaMessage(role="assistant", content=tokens[0])))
+        yield data_block(chunk(DeltaMessage(role=role, content=tokens[0])))
         # One model serialization for the whole stream: a token chunk differs from the
         # template only by its content string, so splice that in (long streams stay cheap).
         template = data_block(chunk(DeltaMessage(content=_MARK)))
@@ -140,6 +150,9 @@ def _tool_calls(reply: Reply) -> list[ToolCall]:
 def chat_response(reply: Reply, *, id: str, model: str, created: int) -> bytes:
     """The ``chat.completion`` JSON body of a non-streamed chat, FIM or agents reply."""
     message = AssistantMessage(content=reply.text)
+    if reply.thinking:
+        thought = ThinkChunk(thinking=[TextChunk(text="".join(reply.thinking))])
+        message.content = [thought, TextChunk(text=reply.text)]
     if reply.tool_calls:
         message.tool_calls = _tool_calls(reply)
     choice = ChatCompletionChoice(index=0, message=message, finish_reason=reply.finish_reason)

@@ -3,7 +3,9 @@
 ``POST /v1/chat/completions``, ``/v1/fim/completions``, ``/v1/agents/completions``:
 ``stream: true`` gives ``data: {chunk}`` events then ``data: [DONE]``.  An agent's
 behaviour is the built-in model named by ``agent_id`` when there is one, else
-``levante-chat``.
+``levante-chat``.  A ``json_schema`` response format gets a deterministic instance of the
+schema; ``reasoning_effort`` (but ``"none"``) or ``prompt_mode: "reasoning"`` adds a thinking
+phase before the answer (see :mod:`levante.devserver.wire`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -47,6 +51,14 @@ def _completion(ctx: Context, reply: Reply, model: str, stream: bool) -> Respons
     return Whole(payload, reply.completion_tokens)
 
 
+def thinks(body: Mapping[str, Any]) -> bool:
+    """Whether a chat request asks for reasoning: a ``reasoning_effort`` other than
+    ``"none"``, or ``prompt_mode: "reasoning"``."""
+    effort = field(body, "reasoning_effort", (str,))
+    mode = field(body, "prompt_mode", (str,))
+    return effort not in (None, "none") or mode == "reasoning"
+
+
 async def chat_for(ctx: Context, name: str, stream: bool) -> Response:
     """The chat reply of model ``name`` to the request in ``ctx``."""
     spec = ctx.model(name)
@@ -56,6 +68,7 @@ async def chat_for(ctx: Context, name: str, stream: bool) -> Response:
         max_tokens=max_tokens(ctx.body),
         random_seed=field(ctx.body, "random_seed", (int,)),
         response_format=field(ctx.body, "response_format", (dict,)),
+        think=thinks(ctx.body),
         **tool_options(ctx.body),
     )
     return await finish(ctx, _completion(ctx, reply, name, stream))
@@ -95,6 +108,7 @@ async def agents_completions(request: Request) -> Response:
         max_tokens=max_tokens(ctx.body),
         random_seed=field(ctx.body, "random_seed", (int,)),
         response_format=field(ctx.body, "response_format", (dict,)),
+        think=thinks(ctx.body),
         **tool_options(ctx.body),
     )
     return await finish(ctx, _completion(ctx, reply, spec.id, stream_flag(ctx.body)))
