@@ -8,6 +8,7 @@ each route module's docstring gives its paths and event sequences:
 - :mod:`~levante.devserver.routes.conversations`: conversations and their history;
 - :mod:`~levante.devserver.routes.audio`: transcription (multipart) and speech;
 - :mod:`~levante.devserver.routes.responses`: the Responses API;
+- :mod:`~levante.devserver.routes.cloud`: the Azure and Vertex AI paths of chat and FIM;
 - :mod:`~levante.devserver.routes.models`: the model list, ``/_levante/stats`` and
   ``/_levante/resumes``;
 - :mod:`~levante.devserver.routes.events`: ``/_levante/events``, a generic resumable
@@ -31,7 +32,7 @@ from starlette.routing import Route
 
 from .context import TPS_HEADER, TTFT_HEADER, Reject
 from .faults import parse_faults
-from .routes import audio, chat, conversations, events, models, responses
+from .routes import audio, chat, cloud, conversations, events, models, responses
 from .state import ServerStreamCounts, State, Timing
 from .streaming import DROP_FILTER
 
@@ -66,6 +67,8 @@ def _routes() -> list[Route]:
         Route("/v1/audio/transcriptions", audio.transcriptions, methods=["POST"]),
         Route("/v1/audio/speech", audio.speech, methods=["POST"]),
         Route("/v1/responses", responses.create_response, methods=["POST"]),
+        Route("/models/chat/completions", cloud.azure_chat, methods=["POST"]),
+        Route(cloud.GCP_PATH, cloud.gcp_predict, methods=["POST"]),
         Route("/v1/models", models.list_models, methods=["GET"]),
         Route("/v1/models/{model_id:path}", models.get_model, methods=["GET"]),
         Route("/_levante/stats", models.stats, methods=["GET"]),
