@@ -3,51 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from levante.cli import main
+from clitools import TIMEOUT, closed_port, env, levante
 from levante.cli._args import build_parser
 from levante.cli._bench_stats import percentile
 from levante.devserver import EmbeddedServer
-
-TIMEOUT = 30
-
-
-def env() -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("MISTRAL_")}
-    clean["PYTHONUNBUFFERED"] = "1"
-    return clean
-
-
-def levante(
-    *args: str, timeout: float = TIMEOUT, **kwargs: Any
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "levante.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env(),
-        **kwargs,
-    )
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, text: str) -> None:
-    assert result.returncode == code, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("levante: ")
-    assert text in lines[0]
-    assert "Traceback" not in result.stderr
 
 
 @pytest.fixture(scope="module")
@@ -110,12 +78,6 @@ def test_system_temperature_and_max_tokens_are_sent(server: EmbeddedServer) -> N
     assert "usage 8 prompt + 2 completion" in result.stderr
 
 
-def test_bad_key_is_a_one_line_authentication_error(keyed_server: EmbeddedServer) -> None:
-    result = levante("chat", "--server-url", keyed_server.url, "--api-key", "wrong", "hi")
-    assert_one_line_error(result, 1, "levante: authentication failed (401): Unauthorized")
-    assert "wrong" not in result.stderr
-
-
 def test_key_and_url_from_the_environment(keyed_server: EmbeddedServer) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "levante.cli", "models"],
@@ -126,65 +88,6 @@ def test_key_and_url_from_the_environment(keyed_server: EmbeddedServer) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "levante-echo" in result.stdout.split()
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def test_unreachable_server_exits_3() -> None:
-    url = f"http://127.0.0.1:{closed_port()}"
-    result = levante("chat", "--server-url", url, "--retries", "0", "hi")
-    assert_one_line_error(result, 3, "connection failed")
-    models = levante("models", "--server-url", url, "--retries", "0")
-    assert_one_line_error(models, 3, "connection failed")
-
-
-def test_unknown_model_is_a_one_line_error(server: EmbeddedServer) -> None:
-    result = levante("chat", "--server-url", server.url, "--model", "gpt-nine", "hi")
-    assert_one_line_error(result, 1, "unknown model (400): Invalid model: gpt-nine")
-
-
-def test_error_inside_the_stream_exits_1() -> None:
-    with EmbeddedServer(faults="error-after=2") as srv:
-        result = levante("chat", "--server-url", srv.url, "-m", "levante-echo", "a b c d e")
-    assert result.returncode == 1
-    assert result.stdout == "a b \n"
-    assert "Traceback" not in result.stderr
-    assert (
-        result.stderr.strip().splitlines()[-1].startswith("levante: stream failed (StreamAPIError)")
-    )
-
-
-@pytest.mark.parametrize(
-    ("args", "text"),
-    [
-        (["chat", "--temperature", "hot", "x"], "must be a number >= 0, got 'hot'"),
-        (["chat", "--max-tokens", "0", "x"], "must be a whole number > 0"),
-        (["bench", "--concurrency", "two"], "must be a whole number > 0, got 'two'"),
-        (["models", "--retries", "-1"], "must be a whole number >= 0, got '-1'"),
-        (["nope"], "invalid choice"),
-        ([], "required: COMMAND"),
-    ],
-)
-def test_usage_errors_exit_2(
-    args: list[str], text: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # argparse's own path, in-process: the subprocess tests above cover the real entry point
-    with pytest.raises(SystemExit) as info:
-        main(args)
-    assert info.value.code == 2
-    err = capsys.readouterr().err
-    assert err.startswith("usage: levante")
-    assert text in err
-
-
-def test_usage_error_from_the_command_line() -> None:
-    result = levante("chat", "--max-tokens", "-3", "x")
-    assert result.returncode == 2
-    assert "must be a whole number > 0" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_models_lists_ids_and_json(server: EmbeddedServer) -> None:
@@ -291,11 +194,6 @@ def test_serve_runs_until_interrupted() -> None:
     assert process.returncode == 130  # uvicorn shuts down, then re-raises the SIGINT
     assert b"dev server models: levante-echo" in err
     assert b"Traceback" not in err
-
-
-def test_serve_refuses_a_bad_fault() -> None:
-    result = levante("serve", "--port", "0", "--fault", "explode")
-    assert_one_line_error(result, 2, "--fault: unknown fault 'explode'")
 
 
 def test_percentile() -> None:

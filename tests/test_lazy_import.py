@@ -18,16 +18,13 @@ INIT = pathlib.Path(levante.__file__)
 def _type_checking_imports() -> dict[str, set[str]]:
     """What the ``if TYPE_CHECKING:`` block of levante/__init__.py imports, by module."""
     tree = ast.parse(INIT.read_text(encoding="utf-8"))
-    block = next(
-        node
-        for node in tree.body
-        if isinstance(node, ast.If) and isinstance(node.test, ast.Name)
-        and node.test.id == "TYPE_CHECKING"
-    )  # fmt: skip
     found: dict[str, set[str]] = {}
-    for node in block.body:
-        assert isinstance(node, ast.ImportFrom) and node.level == 1
-        found.setdefault(node.module or "", set()).update(alias.name for alias in node.names)
+    for block in tree.body:
+        if isinstance(block, ast.If) and ast.unparse(block.test) == "TYPE_CHECKING":
+            for node in block.body:
+                if isinstance(node, ast.ImportFrom) and node.level == 1:
+                    names = {alias.name for alias in node.names}
+                    found.setdefault(node.module or "", set()).update(names)
     return found
 
 

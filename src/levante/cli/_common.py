@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from ..errors import (
     RateLimitError,
     StreamError,
 )
+from ._args import check_api_key, check_server_url
 
 if TYPE_CHECKING:
     from ..client import Mistral
@@ -43,8 +44,17 @@ class Fail(Exception):
 
 
 def say(message: str) -> None:
-    """One ``levante: ...`` line on stderr."""
-    print(f"levante: {message}", file=sys.stderr, flush=True)
+    """One ``levante: ...`` line on stderr (lost quietly if stderr is gone)."""
+    with contextlib.suppress(OSError):
+        print(f"levante: {message}", file=sys.stderr, flush=True)
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null, so that a closed pipe is not flushed again at exit."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 _KIND = (
@@ -86,14 +96,27 @@ class Target:
         """A client for this target."""
         from ..client import Mistral
 
-        return Mistral(api_key=self.api_key, server_url=self.server_url, retries=retries)
+        try:
+            return Mistral(api_key=self.api_key, server_url=self.server_url, retries=retries)
+        except (TypeError, ValueError) as exc:  # the client's own checks of the same values
+            raise Fail(str(exc), EXIT_USAGE) from None
+
+
+def _from_env(name: str, check: Callable[[str], str]) -> str | None:
+    value = os.environ.get(name) or None
+    if value is None:
+        return None
+    try:
+        return check(value)
+    except ValueError as exc:
+        raise Fail(f"{name}: {exc}", EXIT_USAGE) from None
 
 
 @contextlib.contextmanager
 def target(args: argparse.Namespace, **embedded_options: Any) -> Iterator[Target]:
     """The target of ``args``; an embedded dev server (``embedded_options``) when none."""
-    api_key = args.api_key or os.environ.get("MISTRAL_API_KEY") or None
-    server_url = args.server_url or os.environ.get("MISTRAL_SERVER_URL") or None
+    api_key = args.api_key or _from_env("MISTRAL_API_KEY", check_api_key)
+    server_url = args.server_url or _from_env("MISTRAL_SERVER_URL", check_server_url)
     if server_url or api_key:
         yield Target(server_url, api_key)
         return
