@@ -163,7 +163,7 @@ def test_serve_runs_until_interrupted() -> None:
     port = closed_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "levante.cli", "serve", "--port", str(port), "--api-key", "k",
-         "--tokens-per-second", "1000", "--fault", "no-done"],
+         "--tokens-per-second", "1000", "--fault", "no-done", "--strict-models"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(),
     )  # fmt: skip
     try:
@@ -183,6 +183,9 @@ def test_serve_runs_until_interrupted() -> None:
             streamed = client.post("/v1/chat/completions", json={**body, "stream": True})
             assert streamed.status_code == 200
             assert b"[DONE]" not in streamed.content  # the server-wide --fault applies
+            unknown = client.post("/v1/chat/completions", json={**body, "model": "gpt-nine"})
+            assert unknown.status_code == 400  # --strict-models
+            assert unknown.json()["type"] == "invalid_model"
             assert (
                 client.get("/v1/models", headers={"authorization": "Bearer no"}).status_code == 401
             )

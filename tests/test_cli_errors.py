@@ -23,16 +23,16 @@ from levante.devserver import EmbeddedServer
 
 @pytest.fixture(scope="module")
 def urls() -> Iterator[dict[str, str]]:
-    """The servers rows refer to as {url}, {keyed}, {faulty} and {closed}."""
+    """The servers rows refer to as {keyed}, {faulty}, {strict} and {closed}."""
     with (
-        EmbeddedServer() as plain,
         EmbeddedServer(api_key="right-key") as keyed,
         EmbeddedServer(faults="error-after=2") as faulty,
+        EmbeddedServer(strict_models=True) as strict,
     ):
         yield {
-            "url": plain.url,
             "keyed": keyed.url,
             "faulty": faulty.url,
+            "strict": strict.url,
             "closed": f"http://127.0.0.1:{closed_port()}",
         }
 
@@ -71,7 +71,7 @@ ERROR_TABLE = [
      "authentication failed (401): Unauthorized"),
     ("models", {"MISTRAL_SERVER_URL": "{keyed}", "MISTRAL_API_KEY": "wrong"}, 1,
      "authentication failed (401)"),
-    ("chat --server-url {url} --model gpt-nine hi", {}, 1,
+    ("chat --server-url {strict} --model gpt-nine hi", {}, 1,
      "unknown model (400): Invalid model: gpt-nine"),
     ("chat --server-url {faulty} -m levante-echo -q 'a b c d e'", {}, 1,
      "stream failed (StreamAPIError): "),

@@ -235,6 +235,12 @@ def _serve_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
         metavar="SPEC",
         help="an X-Levante-Fault value for requests that send no such header (default: none)",
     )
+    serve.add_argument(
+        "--strict-models",
+        action="store_true",
+        help="refuse unknown model names with the API's 400 invalid_model "
+        "(default: any name is served by levante-chat)",
+    )
 
 
 def _models_parser(commands: argparse._SubParsersAction[_Parser]) -> None:

@@ -44,5 +44,6 @@ def run(args: argparse.Namespace) -> int:
         tokens_per_second=args.tokens_per_second,
         ttft=args.ttft,
         faults=args.fault,
+        strict_models=args.strict_models,
     )
     return EXIT_OK
