@@ -9,6 +9,8 @@ each route module's docstring gives its paths and event sequences:
 - :mod:`~levante.devserver.routes.audio`: transcription (multipart) and speech;
 - :mod:`~levante.devserver.routes.responses`: the Responses API;
 - :mod:`~levante.devserver.routes.cloud`: the Azure and Vertex AI paths of chat and FIM;
+- :mod:`~levante.devserver.routes.workflows`: workflow event and log streams (GET,
+  resumable, ending with the body);
 - :mod:`~levante.devserver.routes.models`: the model list, ``/_levante/stats`` and
   ``/_levante/resumes``;
 - :mod:`~levante.devserver.routes.events`: ``/_levante/events``, a generic resumable
@@ -32,7 +34,7 @@ from starlette.routing import Route
 
 from .context import TPS_HEADER, TTFT_HEADER, Reject
 from .faults import parse_faults
-from .routes import audio, chat, cloud, conversations, events, models, responses
+from .routes import audio, chat, cloud, conversations, events, models, responses, workflows
 from .state import ServerStreamCounts, State, Timing
 from .streaming import DROP_FILTER
 
@@ -56,6 +58,7 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
 
 def _routes() -> list[Route]:
     conv = "/v1/conversations/{conversation_id}"
+    flows = "/v1/workflows"
     return [
         Route("/v1/chat/completions", chat.chat_completions, methods=["POST"]),
         Route("/v1/fim/completions", chat.fim_completions, methods=["POST"]),
@@ -69,6 +72,10 @@ def _routes() -> list[Route]:
         Route("/v1/responses", responses.create_response, methods=["POST"]),
         Route("/models/chat/completions", cloud.azure_chat, methods=["POST"]),
         Route(cloud.GCP_PATH, cloud.gcp_predict, methods=["POST"]),
+        Route(f"{flows}/executions/{{execution_id}}/stream", workflows.execution_stream),
+        Route(f"{flows}/executions/{{execution_id}}/logs/stream", workflows.execution_logs),
+        Route(f"{flows}/deployments/{{name}}/logs/stream", workflows.deployment_logs),
+        Route(f"{flows}/events/stream", workflows.events_stream),
         Route("/v1/models", models.list_models, methods=["GET"]),
         Route("/v1/models/{model_id:path}", models.get_model, methods=["GET"]),
         Route("/_levante/stats", models.stats, methods=["GET"]),
