@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
 from mypy import api
 
 SNIPPET = """
@@ -39,3 +40,46 @@ def test_mypy_checks_resource_arguments(tmp_path: Path) -> None:
     notes = [line for line in lines if "Revealed type" in line]
     assert "levante.resources.chat.ChatCompletionStream" in notes[0]
     assert "EventStream[levante.models.conversations.ConversationEvents]" in notes[1]
+
+
+OVERLOAD_SNIPPET = """
+from levante import Mistral
+from test_endpoint import Speech
+
+speech = Speech(Mistral(api_key="k").chat._sender)
+reveal_type(speech.complete(input="x"))
+reveal_type(speech.complete(input="x", stream=False))
+reveal_type(speech.complete(input="x", stream=True, idle_timeout=5))
+
+async def use() -> None:
+    reveal_type(await speech.complete_async(input="x", stream=True))
+    reveal_type(await speech.complete_async(input="x"))
+
+speech.complete(input="x", stream=True, voice="v")
+"""
+
+
+def test_mypy_knows_what_the_stream_flag_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the Speech resource of tests/test_endpoint.py, declared as resources/_base.py says
+    path = tmp_path / "snippet.py"
+    path.write_text(textwrap.dedent(OVERLOAD_SNIPPET))
+    monkeypatch.setenv("MYPYPATH", str(Path(__file__).parent))
+    out, err, status = api.run(
+        ["--strict", "--no-error-summary", "--follow-imports=silent",
+         "--cache-dir", str(tmp_path / "cache"), str(path)]
+    )  # fmt: skip
+    assert status == 1, err
+    lines = out.splitlines()
+    errors = [line.split(": error: ", 1)[1] for line in lines if ": error: " in line]
+    assert errors and all("call-overload" in e for e in errors), errors
+    assert 'Unexpected keyword argument "voice"' in errors[0]
+    notes = [line.split("Revealed type is ", 1)[1] for line in lines if "Revealed type" in line]
+    assert notes == [
+        '"levante.models.audio.SpeechResponse"',
+        '"levante.models.audio.SpeechResponse"',
+        '"levante._streaming._sync.EventStream[levante.models.audio.SpeechStreamEvents]"',
+        '"levante._streaming._async.EventStreamAsync[levante.models.audio.SpeechStreamEvents]"',
+        '"levante.models.audio.SpeechResponse"',
+    ]

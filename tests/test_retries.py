@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import socket
 import threading
 import time
 from email.utils import formatdate
+from typing import Any
 
 import httpx2
 import pytest
@@ -14,7 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from levante._retry import RetryConfig, backoff_delay, parse_retry_after, resolve_retries
+from levante._retry import (
+    RetryConfig,
+    RetryState,
+    backoff_delay,
+    parse_retry_after,
+    resolve_retries,
+)
 from levante.client import Mistral
 from levante.errors import (
     APIConnectionError,
@@ -111,6 +119,43 @@ def test_resolve_retries_accepts_int_config_none_and_official_shape() -> None:
         resolve_retries(True)
     with pytest.raises(ValueError):
         RetryConfig(max_retries=-1)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"initial_backoff": math.nan},
+        {"max_backoff": math.inf},
+        {"multiplier": -1.0},
+        {"max_retry_after": math.nan},
+        {"max_elapsed": math.inf},
+        {"jitter": 1.5},
+        {"max_retries": 2.5},
+    ],
+)
+def test_retry_config_refuses_values_that_never_or_always_fire(bad: dict[str, Any]) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        RetryConfig(**bad)
+
+
+def test_retry_state_decides_and_counts() -> None:
+    state = RetryState(RetryConfig(max_retries=2, initial_backoff=0.1, jitter=0.0))
+    assert state.after_status(400, httpx2.Headers()) is None  # not retryable: no attempt used
+    assert state.after_status(503, httpx2.Headers()) == pytest.approx(0.1)
+    assert state.after_error(httpx2.ConnectError("refused")) == pytest.approx(0.2)
+    assert state.after_status(429, httpx2.Headers({"retry-after": "0"})) is None  # none left
+    assert state.attempt == 2
+    assert RetryState(FAST).after_error(ValueError("not a transport error")) is None
+    no_conn = RetryState(RetryConfig(retry_connection_errors=False))
+    assert no_conn.after_error(httpx2.ReadTimeout("slow")) is None
+    assert no_conn.after_status(502, httpx2.Headers({"retry-after-ms": "5"})) == 0.005
+
+
+def test_retry_state_stops_at_max_elapsed() -> None:
+    state = RetryState(RetryConfig(max_retries=100, max_elapsed=0.5, jitter=0.0))
+    assert state.after_status(503, httpx2.Headers({"retry-after": "0.4"})) == 0.4
+    # elapsed time counts from the first attempt, waits included: no sleep happened here
+    assert state.after_status(503, httpx2.Headers({"retry-after": "0.6"})) is None
 
 
 # -- over the wire -----------------------------------------------------------------------

@@ -18,6 +18,8 @@ Wire rules, each the official SDK's:
 - Query parameters: ``None`` is left out, a list is one parameter per item (``form``
   style, exploded), a mapping one parameter per key, booleans ``true`` / ``false``.
 - Path parameters are percent-encoded; empty values, ``.`` and ``..`` are refused.
+- A body model's ``stream`` field is set from the declaration (``StreamCall`` or
+  ``Call``): a ``stream=`` argument that disagrees is refused, never sent.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ __all__ = [
 ]
 
 R = TypeVar("R", bound=BaseModel)
+QueryPairs = tuple[tuple[str, str], ...]
 S = TypeVar("S")
 A = TypeVar("A")
 
@@ -79,14 +82,16 @@ class Endpoint:
     ``name`` is the method as users call it (``"chat.complete"``; the async twin's is
     ``name + "_async"``), for error messages. ``path`` may hold ``{field}`` placeholders,
     filled from keyword arguments of that name. ``query`` names the keyword arguments
-    sent as query parameters; ``headers`` maps keyword arguments to header names.
+    sent as query parameters, or is a pydantic model of them (validated, and its
+    defaults sent, as the official SDK sends its own); ``headers`` maps keyword arguments
+    to header names.
     """
 
     name: str
     method: str
     path: str
     body: JSON | Multipart | None = None
-    query: tuple[str, ...] = ()
+    query: tuple[str, ...] | type[BaseModel] = ()
     headers: Mapping[str, str] = field(default_factory=dict)
     path_fields: tuple[str, ...] = field(init=False, default=())
 
@@ -136,14 +141,14 @@ def prepare(endpoint: Endpoint, params: Mapping[str, Any], where: str) -> APIReq
     any bad argument, before anything is sent.
     """
     options, fields = split_options(params, where)
-    _check_stream_flag(fields, endpoint.streaming, where)
     path = endpoint.path
     if endpoint.path_fields:
-        path = path.format_map(
-            {name: _path_value(fields, name, where) for name in endpoint.path_fields}
-        )
+        values = {name: _path_value(fields, name, where) for name in endpoint.path_fields}
+        path = path.format_map(values)
     query = _query(fields, endpoint.query) if endpoint.query else None
     headers = _header_fields(fields, endpoint.headers, where) if endpoint.headers else ()
+    # after the query: a query parameter may be called "stream" too
+    _check_stream_flag(fields, endpoint.streaming, where)
     model = fields.get("model")
     req = APIRequest(
         endpoint.method,
@@ -155,6 +160,9 @@ def prepare(endpoint: Endpoint, params: Mapping[str, Any], where: str) -> APIReq
         model=model if isinstance(model, str) else None,
     )
     body = endpoint.body
+    if body is not None and "stream" in body.model.model_fields:
+        # the body's flag follows the method, so one request model may serve both
+        fields["stream"] = endpoint.streaming
     if isinstance(body, JSON):
         req.body = request_json(body.model(**{key: _plain(value) for key, value in fields.items()}))
     elif isinstance(body, Multipart):
@@ -211,10 +219,15 @@ def form_value(value: Any) -> str:
     return str(value)
 
 
-def _query(fields: dict[str, Any], names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+def _query(fields: dict[str, Any], query: tuple[str, ...] | type[BaseModel]) -> QueryPairs:
+    if isinstance(query, tuple):
+        values = [(name, fields.pop(name, None)) for name in query]
+    else:
+        # a model of the query parameters: validated, with its defaults, in field order
+        picked = {name: fields.pop(name) for name in query.model_fields if name in fields}
+        values = list(query(**picked).model_dump(mode="json", by_alias=True).items())
     pairs: list[tuple[str, str]] = []
-    for name in names:
-        value = fields.pop(name, None)
+    for name, value in values:
         if value is None:
             continue
         if isinstance(value, Mapping):
@@ -243,6 +256,8 @@ def _header_fields(
 def _as_file(value: Any) -> File:
     if isinstance(value, File):
         return value
+    if isinstance(value, Mapping):
+        return File(**value)  # the official SDK's FileTypedDict
     if isinstance(value, BaseModel) and hasattr(value, "content"):
         # the official SDK's File, or any model of its shape
         return File(

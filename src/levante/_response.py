@@ -152,22 +152,21 @@ async def aread_error_body(response: httpx2.Response) -> bytes:
     return kept.value()
 
 
-def _too_large(response: httpx2.Response) -> MistralError:
+def _too_large(response: httpx2.Response, limit: int) -> MistralError:
     request = response.request
     return MistralError(
-        f"{request.method} {request.url.path}: the response body exceeds "
-        f"{RESPONSE_BODY_LIMIT} bytes; refused"
+        f"{request.method} {request.url.path}: the response body exceeds {limit} bytes; refused"
     )
 
 
-def read_body(response: httpx2.Response) -> bytes:
-    """The whole decoded body of a JSON answer, refused past :data:`RESPONSE_BODY_LIMIT`."""
-    kept = _Bounded(RESPONSE_BODY_LIMIT + 1)
+def read_body(response: httpx2.Response, limit: int = RESPONSE_BODY_LIMIT) -> bytes:
+    """The whole decoded body of a JSON answer, refused past ``limit`` bytes."""
+    kept = _Bounded(limit + 1)
     body = response.iter_bytes()
     try:
         for chunk in body:
             if kept.add(chunk):
-                raise _too_large(response)
+                raise _too_large(response, limit)
     except httpx2.TransportError as exc:
         raise connection_error(exc, response.request) from exc
     except httpx2.DecodingError as exc:
@@ -177,14 +176,14 @@ def read_body(response: httpx2.Response) -> bytes:
     return kept.value()
 
 
-async def aread_body(response: httpx2.Response) -> bytes:
+async def aread_body(response: httpx2.Response, limit: int = RESPONSE_BODY_LIMIT) -> bytes:
     """Async twin of :func:`read_body`."""
-    kept = _Bounded(RESPONSE_BODY_LIMIT + 1)
+    kept = _Bounded(limit + 1)
     body = response.aiter_bytes()
     try:
         async for chunk in body:
             if kept.add(chunk):
-                raise _too_large(response)
+                raise _too_large(response, limit)
     except httpx2.TransportError as exc:
         raise connection_error(exc, response.request) from exc
     except httpx2.DecodingError as exc:

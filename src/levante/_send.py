@@ -39,6 +39,7 @@ from ._checks import check_api_key
 from ._endpoint import Call, StreamCall, prepare
 from ._request import APIRequest
 from ._response import (
+    RESPONSE_BODY_LIMIT,
     aread_body,
     aread_error_body,
     connection_error,
@@ -94,6 +95,7 @@ class Sender:
     :param client: / :param async_client: user-supplied HTTP clients (never closed here);
         when None, one of each is created on first use and closed by :meth:`close` /
         :meth:`aclose`, or at garbage collection.
+    :param max_response_bytes: the largest non-streamed (decoded) answer accepted.
     """
 
     def __init__(
@@ -105,8 +107,10 @@ class Sender:
         retries: RetryConfig,
         client: httpx2.Client | None = None,
         async_client: httpx2.AsyncClient | None = None,
+        max_response_bytes: int = RESPONSE_BODY_LIMIT,
     ) -> None:
         self.api_key = api_key
+        self.max_response_bytes = max_response_bytes
         self.server_url = server_url
         self.timeout = timeout
         self.retries = retries
@@ -290,13 +294,14 @@ class Sender:
         """Validate, send ``call`` and parse its JSON answer."""
         req = prepare(call, params, call.name)
         response = self.send(req)
-        return parse(read_body(response), call.response, req)
+        return parse(read_body(response, self.max_response_bytes), call.response, req)
 
     async def request_async(self, call: Call[R], params: Mapping[str, Any]) -> R:
         """Async twin of :meth:`request`."""
         req = prepare(call, params, call.name + "_async")
         response = await self.send_async(req)
-        return parse(await aread_body(response), call.response, req)
+        raw = await aread_body(response, self.max_response_bytes)
+        return parse(raw, call.response, req)
 
     def stream(self, call: StreamCall[S, A], params: Mapping[str, Any]) -> S:
         """Validate, send ``call`` and return its open stream."""
