@@ -54,6 +54,7 @@ def test_top_level_reexports_are_the_same_objects() -> None:
 
     assert levante.EventStream is _streaming.EventStream
     assert levante.EventStreamAsync is _streaming.EventStreamAsync
+    assert levante.EndRule is _streaming.EndRule
     assert levante.ChatCompletionAccumulator is accumulate.ChatCompletionAccumulator
     assert levante.Mistral is client.Mistral
     assert levante.UserMessage is models.UserMessage

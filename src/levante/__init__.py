@@ -16,7 +16,13 @@ if TYPE_CHECKING:
 
     from . import errors, models, sse
     from ._retry import RetryConfig
-    from ._streaming import AsyncStreamContext, EventStream, EventStreamAsync, StreamStats
+    from ._streaming import (
+        AsyncStreamContext,
+        EndRule,
+        EventStream,
+        EventStreamAsync,
+        StreamStats,
+    )
     from ._version import __version__
     from .accumulate import ChatCompletionAccumulator
     from .client import DEFAULT_SERVER_URL, DEFAULT_TIMEOUT, Mistral
@@ -79,7 +85,13 @@ if TYPE_CHECKING:
 _LAZY: dict[str, tuple[str, ...]] = {
     "": ("errors", "models", "sse"),
     "_retry": ("RetryConfig",),
-    "_streaming": ("AsyncStreamContext", "EventStream", "EventStreamAsync", "StreamStats"),
+    "_streaming": (
+        "AsyncStreamContext",
+        "EndRule",
+        "EventStream",
+        "EventStreamAsync",
+        "StreamStats",
+    ),
     "_version": ("__version__",),
     "accumulate": ("ChatCompletionAccumulator",),
     "client": ("DEFAULT_SERVER_URL", "DEFAULT_TIMEOUT", "Mistral"),
@@ -178,6 +190,7 @@ __all__ = [
     "ConversationEvents",
     "ConversationResponse",
     "DeltaMessage",
+    "EndRule",
     "EventStream",
     "EventStreamAsync",
     "EventTooLarge",

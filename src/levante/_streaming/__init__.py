@@ -3,18 +3,22 @@
 A stream owns an ``httpx2`` response opened for streaming, an :class:`~levante.sse.SSEDecoder`
 and a ``decode`` function; iterating it yields whatever ``decode`` returns for each event.
 
-Modules: :mod:`._core` (the sans-IO core and stats), :mod:`._sync` and :mod:`._async` (the
-twins), :mod:`._interrupt` (socket shutdown, the watchdog thread), :mod:`._aclose`
-(shielded cleanup, abort, finalizer scheduling), :mod:`._body` (how bytes are read),
-:mod:`._context` (:class:`AsyncStreamContext`).
+Modules, imports pointing down: :mod:`._context` (:class:`AsyncStreamContext`) ->
+:mod:`._sync`, :mod:`._async` (the twins: reading and releasing) -> :mod:`._base` (the
+response and the constructor) -> :mod:`._core` (the sans-IO state machine: one state, one
+decision step, stats, deadlines) -> :mod:`._state` (states, steps, limits, stats) and
+:mod:`._end` (:class:`EndRule`). Beside them:
+:mod:`._body` (how bytes are read), :mod:`._interrupt` (socket shutdown, the watchdog
+thread), :mod:`._aclose` (shielded cleanup, abort, finalizer scheduling).
 
 Design rules (keep them when changing this package):
 
-1. One sans-IO core, two thin twins. :class:`StreamCore` holds the decoder, the pending
-   events, the end marker, the error detection, the stats and the deadlines; it never does
-   I/O. :class:`EventStream` and :class:`EventStreamAsync` only read bytes and release the
-   response. Iteration is ``__next__`` / ``__anext__`` on the class with explicit state,
-   never a generator, so another thread or task can close a stream at any time without
+1. One sans-IO core, two thin twins. The core holds the decoder, the pending events, the
+   end rule, the error detection, the stats, the deadlines and the one lifecycle state,
+   and decides every step; it never does I/O. :class:`EventStream` and
+   :class:`EventStreamAsync` only read bytes and release the response, as a step asks.
+   Iteration is ``__next__`` / ``__anext__`` on the class with explicit state, never a
+   generator, so another thread or task can close a stream at any time without
    "generator already running".
 2. The connection is released on every path before an exception leaves the stream: the
    end marker, the end of the body, any error, ``close()`` from anywhere, cancellation,
@@ -32,22 +36,21 @@ Design rules (keep them when changing this package):
    (HTTP/2, in-process transports), run in a cancel scope owned by the stream instead,
    which ``aclose()`` and the deadline cancel. A blocked sync read without a socket of
    its own cannot be interrupted: ``close()`` then releases after a bounded wait.
-5. A complete stream gives its connection back to the pool: after the sentinel the rest of
-   the body is drained within :data:`DRAIN_MAX_BYTES` and :data:`DRAIN_TIMEOUT`, else the
+5. A complete stream gives its connection back to the pool: after the end marker the rest
+   of the body is drained within :data:`DRAIN_MAX_BYTES` and :data:`DRAIN_TIMEOUT`, else the
    connection is dropped rather than reused in an unknown state.
 """
 
 from ._aclose import abort_body
 from ._async import EventStreamAsync
+from ._base import BaseEventStream
 from ._context import AsyncStreamContext
-from ._core import DRAIN_MAX_BYTES, DRAIN_TIMEOUT, StreamCore, StreamStats
+from ._end import EndRule
+from ._state import DRAIN_MAX_BYTES, DRAIN_TIMEOUT, StreamStats
 from ._sync import EventStream
 
-#: The base class of both twins (a bound for "any stream", e.g. in a TypeVar).
-BaseEventStream = StreamCore
 #: Former private names, kept until every importer uses the public ones.
-_StreamCore = StreamCore
-#: Former private name of :func:`abort_body`.
+_StreamCore = BaseEventStream
 _abort_body = abort_body
 
 __all__ = [
@@ -55,6 +58,7 @@ __all__ = [
     "DRAIN_TIMEOUT",
     "AsyncStreamContext",
     "BaseEventStream",
+    "EndRule",
     "EventStream",
     "EventStreamAsync",
     "StreamStats",

@@ -12,27 +12,31 @@ from typing import NoReturn, TypeVar
 
 import httpx2
 
-from ..errors import APIConnectionError, StreamError
+from ._base import BaseEventStream
 from ._body import SyncRead, sync_chunks, sync_direct_reader
-from ._core import (
+from ._interrupt import WATCHDOG, shutdown_socket
+from ._state import (
     CLOSE_WAIT,
     CLOSED,
     DEADLINE,
-    DRAIN_MAX_BYTES,
-    DRAIN_TIMEOUT,
-    Ended,
-    StreamCore,
+    DRAIN,
+    FAIL,
+    LOST,
+    READ,
+    STOP,
+    State,
+    Step,
 )
-from ._interrupt import WATCHDOG, shutdown_socket
 
 __all__ = ["EventStream"]
 
 T = TypeVar("T")
 
 _get_ident = threading.get_ident
+_OPEN = State.OPEN
 
 
-class EventStream(StreamCore[T]):
+class EventStream(BaseEventStream[T]):
     """Iterate the server-sent events of a streamed ``httpx2.Response``, decoded to ``T``.
 
     ::
@@ -95,8 +99,6 @@ class EventStream(StreamCore[T]):
         self._reading = False
         self._reader = 0
         self._read_deadline: float | None = None
-        # Why the current read was cut short: CLOSED or DEADLINE.
-        self._interrupt: str | None = None
         self._released_event: threading.Event | None = None
         self._armed_at: float | None = None
 
@@ -115,140 +117,128 @@ class EventStream(StreamCore[T]):
         self.close()
 
     def __next__(self) -> T:
-        pos = self._pos
-        pending = self._pending
-        if pos < len(pending):
-            self._pos = pos + 1
-            try:
-                return self._convert(pending[pos])
-            except Ended:
-                self._drain()
-                raise StopIteration from None
-            except BaseException:
-                self._release()
-                raise
+        # The hot loop. bench_stream at 1 event per write showed two parts must be inlined
+        # here (each call more cost ~3% of an event): delivering a pending event, which is
+        # _step's first branch, and the read without a deadline. Every other decision is
+        # the core's _step. See _read for the handshake with close().
+        step: Step | None
         while True:
-            if self._error is not None:
-                self._release()
-                raise self._take_error()
-            if self._closed:
-                raise StopIteration
-            if self._complete:
-                self._drain()  # after a terminal event
-                raise StopIteration
-            deadline = self._deadline
-            if deadline is None and self._idle_timeout is not None:
-                deadline = self._next_deadline()
-            if deadline is None:
-                # _read() without a deadline, inlined: at one event per read this runs
-                # once per event. See _read for the handshake with close().
-                self._reader = _get_ident()
-                self._reading = True
-                if self._closed:
-                    self._reading = False
-                    self._release()
-                    raise StopIteration
+            pos = self._pos
+            pending = self._pending
+            if pos < len(pending):
+                self._pos = pos + 1
                 try:
-                    data = self._read_chunk()
-                except BaseException as exc:
-                    self._reading = False
-                    self._read_failed(exc)
-                self._reading = False
-                if self._interrupt is not None:
-                    raise self._read_interrupted()
-            else:
-                data = self._read(deadline)
-            if data is None:
-                try:
-                    self._finish_body()
-                finally:
-                    self._release()
-                raise StopIteration
-            events = self._feed(data)
-            if events:
-                # The fast path of __next__, inlined for the same reason.
-                self._pos = 1
-                try:
-                    return self._convert(events[0])
-                except Ended:
-                    self._drain()
-                    raise StopIteration from None
+                    item = self._convert(pending[pos])
                 except BaseException:
-                    self._release()
+                    self._release()  # decode raised something that is not an Exception
                     raise
+                if item.__class__ is not Step:
+                    return item  # type: ignore[no-any-return]
+                step = item
+            else:
+                step = self._step()
+                if step is READ:
+                    if self._deadline is not None:
+                        step = self._read(self._deadline)
+                    else:
+                        self._reader = _get_ident()
+                        self._reading = True
+                        if self._state is _OPEN:
+                            try:
+                                data = self._read_chunk()
+                            except BaseException as exc:
+                                self._reading = False
+                                step = self._read_failed(exc)
+                            else:
+                                self._reading = False
+                                if data is not None and self._interrupt is None:
+                                    self._feed(data)
+                                    continue
+                                step = self._took(data)
+                        else:
+                            self._reading = False
+                            step = STOP
+                    if step is None:
+                        continue
+            self._finish(step)
 
-    def _read(self, deadline: float) -> bytes | None:
-        """One read of the body with a deadline; None at its end. Releases the response
-        before raising. (Reads without a deadline are inlined in ``__next__``.)
+    def _took(self, data: bytes | None) -> Step | None:
+        """Hand one read to the core; a step only if the read was cut short."""
+        if self._interrupt is not None:
+            return self._interrupted()
+        if data is None:
+            self._body_ended()
+        else:
+            self._feed(data)
+        return None
 
-        The flags are a handshake with :meth:`close` in another thread, which sets
-        ``_closed`` and then looks at ``_reading``: whichever runs second sees the other's
-        write (the GIL orders them), so a read never starts on a stream being closed, and a
-        close never misses a read in progress. Deadlines also involve the watchdog thread,
-        so this path takes the lock (in ``_start_timed_read``).
+    def _finish(self, step: Step) -> NoReturn:
+        """Carry out a step that ends the iteration."""
+        if step is DRAIN:
+            self._drain()
+            raise StopIteration
+        self._release()
+        if step is FAIL:
+            raise self._take_failure()
+        if step is LOST:
+            # The seam for reconnection: a stream that can get a new body would attach it
+            # and call _resume() here instead of raising. This one cannot.
+            raise self._take_failure()
+        raise StopIteration
+
+    def _read(self, deadline: float) -> Step | None:
+        """One read with a deadline, handed to the core; a step if it was cut short.
+
+        The flags are a handshake with :meth:`close` in another thread, which moves the
+        state to CLOSING and then looks at ``_reading``: whichever runs second sees the
+        other's write (the GIL orders them), so a read never starts on a stream being
+        closed, and a close never misses a read in progress. Deadlines also involve the
+        watchdog thread, so this path takes the lock (in ``_start_timed_read``).
         """
-        self._start_timed_read(deadline)
+        data = self._read_bytes(deadline)
+        if isinstance(data, Step):
+            return data
+        return self._took(data)
+
+    def _read_bytes(self, deadline: float) -> bytes | Step | None:
+        """One read with a deadline: bytes, None at the end of the body, or a step."""
+        step = self._start_timed_read(deadline)
+        if step is not None:
+            return step
         try:
             data = self._read_chunk()
         except BaseException as exc:
             self._reading = False
-            self._read_failed(exc)
+            return self._read_failed(exc)
         self._reading = False
         if self._interrupt is not None:
-            raise self._read_interrupted()
+            return self._interrupted()
         return data
 
-    def _read_failed(self, exc: BaseException) -> NoReturn:
-        """Release after a failed read and raise what the stream reports instead."""
-        interrupt = self._interrupt
-        self._release()
-        if interrupt == CLOSED:
-            raise self._closed_error() from None
-        if interrupt == DEADLINE:
-            raise self._timeout_error() from None
-        if isinstance(exc, httpx2.RequestError):
-            raise self._transport_error(exc) from exc
-        raise exc
-
-    def _read_interrupted(self) -> StreamError:
-        """Release after a read that close() or the watchdog cut short."""
-        interrupt = self._interrupt
-        self._release()
-        if interrupt == CLOSED:
-            return self._closed_error()
-        return self._timeout_error()
-
-    def _start_timed_read(self, deadline: float) -> None:
+    def _start_timed_read(self, deadline: float) -> Step | None:
         with self._lock:
-            if not self._closed and time.monotonic() < deadline:
-                armed = self._armed_at
-                if armed is None or armed > deadline:
-                    self._armed_at = deadline
-                    WATCHDOG.arm(deadline, self)
-                self._read_deadline = deadline
-                self._reader = _get_ident()
-                self._reading = True
-                return
-            closed = self._closed
-        self._release()
-        if closed:
-            raise StopIteration
-        raise self._timeout_error()
+            if self._state >= State.CLOSING:
+                return STOP
+            if time.monotonic() >= deadline:
+                return self._timed_out()
+            armed = self._armed_at
+            if armed is None or armed > deadline:
+                self._armed_at = deadline
+                WATCHDOG.arm(deadline, self)
+            self._read_deadline = deadline
+            self._reader = _get_ident()
+            self._reading = True
+            return None
 
     def _drain(self) -> None:
-        """After the sentinel: read what is left of the body, within bounds, then release."""
-        budget = DRAIN_MAX_BYTES
-        deadline = time.monotonic() + DRAIN_TIMEOUT
-        try:
-            while budget >= 0:
-                data = self._read(deadline)
-                if data is None:
-                    break
-                self._bytes += len(data)
-                budget -= len(data)
-        except (StopIteration, StreamError, APIConnectionError):
-            pass  # already released; the connection is simply not reused
+        """After the end marker: read what is left of the body, within bounds, release."""
+        deadline = self._drain_deadline()
+        while self._drained(self._read_bytes(deadline)):
+            pass
         self._release()
+        error = self._drain_error()
+        if error is not None:
+            raise error
 
     def _on_deadline(self, when: float) -> None:
         """Called by the watchdog thread when an armed deadline passes."""
@@ -265,18 +255,17 @@ class EventStream(StreamCore[T]):
                 self._armed_at = deadline
                 WATCHDOG.arm(deadline, self)
 
+    def _advance(self, state: State) -> None:
+        with self._lock:  # close() moves the state from another thread
+            super()._advance(state)
+
     def _release(self) -> None:
         """Close the response (idempotent, thread-safe); the pool gets the connection back
         if the body was read to its end, else the connection is closed."""
         with self._lock:
-            if self._released:
+            if not self._begin_release():
                 return
-            self._released = True
-            self._closed = True
-            self._t_end = time.monotonic()
             reading = self._reading
-            # Events decoded but not yet delivered are dropped with the stream.
-            self._pending = []
         try:
             if not reading and self._chunks is not None:
                 self._chunks.close()
@@ -285,7 +274,7 @@ class EventStream(StreamCore[T]):
             pass  # closing is best effort: the connection is dropped either way
         finally:
             with self._lock:
-                self._release_finished = True
+                self._state = State.RELEASED
                 event = self._released_event
             if event is not None:
                 event.set()
@@ -298,8 +287,9 @@ class EventStream(StreamCore[T]):
         connection is released.
         """
         with self._lock:
-            self._closed = True
-            if self._release_finished:
+            if self._state < State.CLOSING:
+                self._state = State.CLOSING
+            elif self._state is State.RELEASED:
                 return
             reading = self._reading
             if reading:
@@ -321,7 +311,7 @@ class EventStream(StreamCore[T]):
         event.wait(CLOSE_WAIT)  # if the reader is releasing right now, let it finish
 
     def __del__(self) -> None:
-        if getattr(self, "_released", True):
+        if getattr(self, "_state", State.RELEASED) >= State.RELEASING:
             return
         try:
             self._release()
