@@ -49,10 +49,6 @@ from ._end import EndRule
 from ._state import DRAIN_MAX_BYTES, DRAIN_TIMEOUT, StreamStats
 from ._sync import EventStream
 
-#: Former private names, kept until every importer uses the public ones.
-_StreamCore = BaseEventStream
-_abort_body = abort_body
-
 __all__ = [
     "DRAIN_MAX_BYTES",
     "DRAIN_TIMEOUT",
