@@ -1,10 +1,29 @@
-"""Shared pytest configuration: async tests run on asyncio and trio through anyio."""
+"""Shared pytest configuration, fixtures and helpers.
+
+Async tests run on asyncio and trio through anyio. Stream tests run over both body readers
+(``body_reader``) against one live SSE server per module (``sse_server``); the helpers
+below (``loads``, ``raw``, ``assert_pooled``, ``assert_dropped``) are imported by them with
+``from conftest import ...``. ``dev_server`` serves levante's own dev server.
+"""
 
 from __future__ import annotations
 
+import itertools
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx2
 import pytest
 
 import levante._streaming._body as body
+from liveserver import LiveServer, SSEApp, live_server, pool_connections
+
+#: The live SSE server of a module: the app (to register bodies, count streams) and the
+#: running server (its URL, its connection count).
+Server = tuple[SSEApp, LiveServer]
+
+_raw_keys = itertools.count()
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -22,3 +41,51 @@ def body_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     if request.param == "generic":
         monkeypatch.setattr(body, "_CHAINS", None)
     return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def sse_server() -> Iterator[Server]:
+    """A live :class:`~liveserver.SSEApp` on 127.0.0.1, one per test module."""
+    app = SSEApp()
+    with live_server(app.app) as srv:
+        yield app, srv
+
+
+@pytest.fixture
+def dev_server() -> Iterator[LiveServer]:
+    """levante's dev server, live on 127.0.0.1, fresh for each test."""
+    from levante.devserver import create_app
+
+    with live_server(create_app()) as srv:
+        yield srv
+
+
+def loads(event: Any) -> Any:
+    """The decode function most stream tests use: the event's data as JSON."""
+    return json.loads(event.data)
+
+
+def raw(app: SSEApp, *parts: bytes, headers: dict[str, str] | None = None) -> str:
+    """Register a body written as ``parts`` (one write each); return its path."""
+    key = f"r{next(_raw_keys)}"
+    app.bodies[key] = list(parts)
+    if headers:
+        app.headers[key] = headers
+    return f"/raw/{key}"
+
+
+def assert_pooled(server: Server, client: httpx2.Client | httpx2.AsyncClient) -> None:
+    """The body was read to its end: one idle connection, kept open on both sides."""
+    app, srv = server
+    assert app.wait_for_streams(0) == 0
+    conns = pool_connections(client)
+    assert len(conns) == 1 and conns[0].is_idle(), conns
+    assert srv.open_connections == 1
+
+
+def assert_dropped(server: Server, client: httpx2.Client | httpx2.AsyncClient) -> None:
+    """The stream ended early: the connection is closed on both sides, nothing pooled."""
+    app, srv = server
+    assert app.wait_for_streams(0) == 0
+    assert pool_connections(client) == []
+    assert srv.wait_for_connections(0) == 0

@@ -9,10 +9,9 @@ client's pool. Then the guards, timeouts, drain and fairness.
 from __future__ import annotations
 
 import gc
-import json
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,6 +20,7 @@ import anyio.lowlevel
 import httpx2
 import pytest
 
+from conftest import Server, assert_dropped, assert_pooled, loads, raw
 from levante._streaming import DRAIN_MAX_BYTES, DRAIN_TIMEOUT, EventStreamAsync
 from levante.errors import (
     APITimeoutError,
@@ -32,52 +32,18 @@ from levante.errors import (
     StreamTimeout,
 )
 from levante.sse import ServerSentEvent
-from liveserver import LiveServer, SSEApp, live_server, pool_connections, serve_raw_once
+from liveserver import pool_connections, serve_raw_once
 
 # Each test runs over both body readers (see conftest.body_reader).
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("body_reader")]
 
-Server = tuple[SSEApp, LiveServer]
-
-
-def loads(event: ServerSentEvent) -> Any:
-    return json.loads(event.data)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    app = SSEApp()
-    with live_server(app.app) as srv:
-        yield app, srv
-
 
 @asynccontextmanager
-async def connect(server: Server, **kwargs: Any) -> AsyncIterator[httpx2.AsyncClient]:
+async def connect(sse_server: Server, **kwargs: Any) -> AsyncIterator[httpx2.AsyncClient]:
     # Every test starts from a quiet server, so counts below are this test's own.
-    assert server[1].wait_for_connections(0) == 0
-    async with httpx2.AsyncClient(base_url=server[1].url, timeout=10, **kwargs) as client:
+    assert sse_server[1].wait_for_connections(0) == 0
+    async with httpx2.AsyncClient(base_url=sse_server[1].url, timeout=10, **kwargs) as client:
         yield client
-
-
-def raw(app: SSEApp, *parts: bytes) -> str:
-    key = f"a{len(app.bodies)}"
-    app.bodies[key] = list(parts)
-    return f"/raw/{key}"
-
-
-def assert_pooled(server: Server, client: httpx2.AsyncClient) -> None:
-    app, srv = server
-    assert app.wait_for_streams(0) == 0
-    conns = pool_connections(client)
-    assert len(conns) == 1 and conns[0].is_idle(), conns
-    assert srv.open_connections == 1
-
-
-def assert_dropped(server: Server, client: httpx2.AsyncClient) -> None:
-    app, srv = server
-    assert pool_connections(client) == []
-    assert app.wait_for_streams(0) == 0
-    assert srv.wait_for_connections(0) == 0
 
 
 async def wait_until_reading(stream: EventStreamAsync[Any]) -> None:
@@ -89,23 +55,23 @@ async def wait_until_reading(stream: EventStreamAsync[Any]) -> None:
 # -- the normal path ----------------------------------------------------------------------
 
 
-async def test_the_stream_owns_the_body_once_it_reads(server: Server) -> None:
+async def test_the_stream_owns_the_body_once_it_reads(sse_server: Server) -> None:
     # levante reads the transport's stream directly; a second reader must still be refused
-    async with connect(server) as client:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=3") as response:
             stream = EventStreamAsync(response, loads, sentinel="[DONE]")
             assert await stream.__anext__() == {"i": 0}
             with pytest.raises(httpx2.StreamConsumed):
                 await response.aiter_bytes().__anext__()
             assert [item["i"] async for item in stream] == [1, 2]
-        assert_pooled(server, client)
+        assert_pooled(sse_server, client)
 
 
 @pytest.mark.parametrize("per_write", [1, 64])
 async def test_yields_decoded_events_then_returns_the_connection(
-    server: Server, per_write: int
+    sse_server: Server, per_write: int
 ) -> None:
-    async with connect(server) as client:
+    async with connect(sse_server) as client:
         for _ in range(2):
             async with client.stream("GET", f"/sse?n=100&per_write={per_write}") as response:
                 stream = EventStreamAsync(response, loads, sentinel="[DONE]")
@@ -114,45 +80,45 @@ async def test_yields_decoded_events_then_returns_the_connection(
                 assert stream.stats.events == 100
                 with pytest.raises(StopAsyncIteration):
                     await stream.__anext__()
-        assert_pooled(server, client)
+        assert_pooled(sse_server, client)
         assert "Request Count: 2" in repr(pool_connections(client)[0])
 
 
-async def test_terminal_event_ends_the_stream_and_keeps_the_connection(server: Server) -> None:
-    path = raw(server[0], b"event: a\ndata: 1\n\nevent: done\ndata: 2\n\nevent: a\ndata: 3\n\n")
-    async with connect(server) as client:
+async def test_terminal_event_ends_the_stream_and_keeps_the_connection(sse_server: Server) -> None:
+    path = raw(sse_server[0], b"event: a\ndata: 1\n\nevent: done\ndata: 2\n\nevent: a\ndata: 3\n\n")
+    async with connect(sse_server) as client:
         async with client.stream("GET", path) as response:
             stream = EventStreamAsync(response, loads, terminal_events=["done"])
             assert [item async for item in stream] == [1, 2]
-        assert_pooled(server, client)
+        assert_pooled(sse_server, client)
 
 
-async def test_an_already_read_response_is_replayed(server: Server) -> None:
-    async with connect(server) as client:
+async def test_an_already_read_response_is_replayed(sse_server: Server) -> None:
+    async with connect(sse_server) as client:
         response = await client.get("/sse?n=3")
         stream = EventStreamAsync(response, loads, sentinel="[DONE]")
         assert [item["i"] async for item in stream] == [0, 1, 2]
         assert stream.closed
-        assert_pooled(server, client)
+        assert_pooled(sse_server, client)
 
 
-async def test_subclass_can_add_helpers(server: Server) -> None:
+async def test_subclass_can_add_helpers(sse_server: Server) -> None:
     class Numbers(EventStreamAsync[dict[str, int]]):
         async def total(self) -> int:
             return sum([item["i"] async for item in self])
 
-    async with connect(server) as client:
+    async with connect(sse_server) as client:
         async with (
             client.stream("GET", "/sse?n=5") as response,
             Numbers(response, loads, sentinel="[DONE]") as numbers,
         ):
             assert await numbers.total() == 10
-        assert_pooled(server, client)
+        assert_pooled(sse_server, client)
 
 
-async def test_sync_response_is_rejected(server: Server) -> None:
+async def test_sync_response_is_rejected(sse_server: Server) -> None:
     with (
-        httpx2.Client(base_url=server[1].url) as client,
+        httpx2.Client(base_url=sse_server[1].url) as client,
         client.stream("GET", "/sse") as response,
         pytest.raises(TypeError, match="EventStream for a sync"),
     ):
@@ -162,15 +128,15 @@ async def test_sync_response_is_rejected(server: Server) -> None:
 # -- guards release the connection --------------------------------------------------------
 
 
-async def test_missing_sentinel_raises_incomplete(server: Server) -> None:
-    async with connect(server) as client:
+async def test_missing_sentinel_raises_incomplete(sse_server: Server) -> None:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=2&done=0") as response:
             stream = EventStreamAsync(response, loads, sentinel="[DONE]")
             with pytest.raises(IncompleteStreamError) as info:
                 async for _ in stream:
                     pass
             assert info.value.events_delivered == 2
-        assert_pooled(server, client)
+        assert_pooled(sse_server, client)
 
 
 @pytest.mark.parametrize(
@@ -183,11 +149,11 @@ async def test_missing_sentinel_raises_incomplete(server: Server) -> None:
     ],
 )
 async def test_errors_release_the_connection(
-    server: Server, body: bytes, error: type[Exception]
+    sse_server: Server, body: bytes, error: type[Exception]
 ) -> None:
     # The body stays open after the bad event: only the stream can end it.
-    path = raw(server[0], body, b": more\n\n", *[b": wait\n\n"] * 3)
-    async with connect(server) as client, client.stream("GET", path) as response:
+    path = raw(sse_server[0], body, b": more\n\n", *[b": wait\n\n"] * 3)
+    async with connect(sse_server) as client, client.stream("GET", path) as response:
         stream = EventStreamAsync(response, loads, max_event_size=200)
         assert await stream.__anext__() == 1
         with pytest.raises(error) as info:
@@ -197,8 +163,8 @@ async def test_errors_release_the_connection(
         # Whatever of the body was already buffered may be skipped to its end, so the
         # connection is either back in the pool, idle, or closed: never still busy.
         assert all(conn.is_idle() for conn in pool_connections(client))
-        assert server[0].wait_for_streams(0) == 0
-        assert server[1].wait_for_connections(len(pool_connections(client))) == len(
+        assert sse_server[0].wait_for_streams(0) == 0
+        assert sse_server[1].wait_for_connections(len(pool_connections(client))) == len(
             pool_connections(client)
         )
 
@@ -211,8 +177,8 @@ class Boom(Exception):
 
 
 @pytest.mark.parametrize("exit_by", ["break", "exception", "normal-unfinished"])
-async def test_async_with_exit_releases_the_connection(server: Server, exit_by: str) -> None:
-    async with connect(server) as client:
+async def test_async_with_exit_releases_the_connection(sse_server: Server, exit_by: str) -> None:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=1&hang=1&done=0") as response:
             try:
                 async with EventStreamAsync(response, loads, sentinel="[DONE]") as stream:
@@ -224,22 +190,22 @@ async def test_async_with_exit_releases_the_connection(server: Server, exit_by: 
                 pass
             assert stream.closed
             assert pool_connections(client) == []
-        assert_dropped(server, client)
+        assert_dropped(sse_server, client)
 
 
-async def test_aclose_before_iterating_and_twice(server: Server) -> None:
-    async with connect(server) as client, client.stream("GET", "/sse?hang=1") as response:
+async def test_aclose_before_iterating_and_twice(sse_server: Server) -> None:
+    async with connect(sse_server) as client, client.stream("GET", "/sse?hang=1") as response:
         stream = EventStreamAsync(response, loads)
         await stream.aclose()
         await stream.aclose()
         assert stream.closed
         with pytest.raises(StopAsyncIteration):
             await stream.__anext__()
-        assert_dropped(server, client)
+        assert_dropped(sse_server, client)
 
 
-async def test_aclose_from_another_task_wakes_the_consumer(server: Server) -> None:
-    async with connect(server) as client:
+async def test_aclose_from_another_task_wakes_the_consumer(sse_server: Server) -> None:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=1&hang=1&done=0") as response:
             stream = EventStreamAsync(response, loads, sentinel="[DONE]")
             assert await stream.__anext__() == {"i": 0}
@@ -263,11 +229,11 @@ async def test_aclose_from_another_task_wakes_the_consumer(server: Server) -> No
             assert outcome[0].events_delivered == 1  # type: ignore[attr-defined]
             with pytest.raises(StopAsyncIteration):
                 await stream.__anext__()
-        assert_dropped(server, client)
+        assert_dropped(sse_server, client)
 
 
-async def test_aclose_while_the_consumer_yields_for_fairness(server: Server) -> None:
-    async with connect(server) as client:
+async def test_aclose_while_the_consumer_yields_for_fairness(sse_server: Server) -> None:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=2000&per_write=2000&hang=1") as response:
             stream = EventStreamAsync(response, loads, sentinel="[DONE]")
             got: list[Any] = []
@@ -284,7 +250,7 @@ async def test_aclose_while_the_consumer_yields_for_fairness(server: Server) -> 
                         await anyio.lowlevel.checkpoint()
                     await stream.aclose()
             assert 0 < len(got) < 2000
-        assert_dropped(server, client)
+        assert_dropped(sse_server, client)
 
 
 # -- cancellation -------------------------------------------------------------------------
@@ -296,8 +262,10 @@ async def consume_forever(stream: EventStreamAsync[Any]) -> None:
 
 
 @pytest.mark.parametrize("how", ["task-group", "move_on_after", "fail_after"])
-async def test_cancelling_the_consumer_releases_the_connection(server: Server, how: str) -> None:
-    async with connect(server) as client:
+async def test_cancelling_the_consumer_releases_the_connection(
+    sse_server: Server, how: str
+) -> None:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=3&hang=1&done=0") as response:
             stream = EventStreamAsync(response, loads)
             if how == "task-group":
@@ -314,16 +282,16 @@ async def test_cancelling_the_consumer_releases_the_connection(server: Server, h
                     await consume_forever(stream)
             assert stream.closed
             assert pool_connections(client) == []
-        assert_dropped(server, client)
+        assert_dropped(sse_server, client)
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_asyncio_timeout_and_task_cancel(server: Server) -> None:
+async def test_asyncio_timeout_and_task_cancel(sse_server: Server) -> None:
     import asyncio
 
     if sys.version_info < (3, 11):  # pragma: no cover - asyncio.timeout is 3.11+
         pytest.fail("needs Python 3.11")
-    async with connect(server) as client:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=1&hang=1&done=0") as response:
             stream = EventStreamAsync(response, loads)
             with pytest.raises(TimeoutError):
@@ -338,25 +306,25 @@ async def test_asyncio_timeout_and_task_cancel(server: Server) -> None:
             with pytest.raises(asyncio.CancelledError):
                 await task
             assert stream.closed and pool_connections(client) == []
-        assert_dropped(server, client)
+        assert_dropped(sse_server, client)
 
 
 @pytest.mark.parametrize("anyio_backend", ["trio"])
-async def test_trio_cancel_scope(server: Server) -> None:
+async def test_trio_cancel_scope(sse_server: Server) -> None:
     import trio
 
-    async with connect(server) as client:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=1&hang=1&done=0") as response:
             stream = EventStreamAsync(response, loads)
             with trio.move_on_after(0.2) as scope:
                 await consume_forever(stream)
             assert scope.cancelled_caught
             assert stream.closed and pool_connections(client) == []
-        assert_dropped(server, client)
+        assert_dropped(sse_server, client)
 
 
-async def test_cancellation_landing_during_aclose(server: Server) -> None:
-    async with connect(server) as client:
+async def test_cancellation_landing_during_aclose(sse_server: Server) -> None:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=1&hang=1&done=0") as response:
             stream = EventStreamAsync(response, loads)
             await stream.__anext__()
@@ -367,11 +335,11 @@ async def test_cancellation_landing_during_aclose(server: Server) -> None:
             assert scope.cancelled_caught
             assert stream.closed and pool_connections(client) == []
             await stream.aclose()  # and is still safe to call again
-        assert_dropped(server, client)
+        assert_dropped(sse_server, client)
 
 
-async def test_aclose_cancelled_while_waiting_for_the_consumer(server: Server) -> None:
-    async with connect(server) as client:
+async def test_aclose_cancelled_while_waiting_for_the_consumer(sse_server: Server) -> None:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=1&hang=1&done=0") as response:
             stream = EventStreamAsync(response, loads)
             await stream.__anext__()
@@ -389,14 +357,14 @@ async def test_aclose_cancelled_while_waiting_for_the_consumer(server: Server) -
                 assert scope.cancelled_caught
             # The consumer released the connection even though aclose was cancelled.
             assert stream.closed and pool_connections(client) == []
-        assert_dropped(server, client)
+        assert_dropped(sse_server, client)
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_asyncio_timeout_expiring_inside_aclose(server: Server) -> None:
+async def test_asyncio_timeout_expiring_inside_aclose(sse_server: Server) -> None:
     import asyncio
 
-    async with connect(server) as client:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=1&hang=1&done=0") as response:
             stream = EventStreamAsync(response, loads)
             await stream.__anext__()
@@ -404,11 +372,11 @@ async def test_asyncio_timeout_expiring_inside_aclose(server: Server) -> None:
                 async with asyncio.timeout(0):
                     await stream.aclose()
             assert stream.closed and pool_connections(client) == []
-        assert_dropped(server, client)
+        assert_dropped(sse_server, client)
 
 
-async def test_consumer_cancelled_and_closed_at_once(server: Server) -> None:
-    async with connect(server) as client:
+async def test_consumer_cancelled_and_closed_at_once(sse_server: Server) -> None:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=1&hang=1&done=0") as response:
             stream = EventStreamAsync(response, loads)
             async with anyio.create_task_group() as tg:
@@ -417,14 +385,14 @@ async def test_consumer_cancelled_and_closed_at_once(server: Server) -> None:
                 tg.cancel_scope.cancel()
                 await stream.aclose()
             assert stream.closed and pool_connections(client) == []
-        assert_dropped(server, client)
+        assert_dropped(sse_server, client)
 
 
 # -- garbage collection -------------------------------------------------------------------
 
 
-async def test_dropped_stream_warns_and_releases_on_its_event_loop(server: Server) -> None:
-    async with connect(server) as client:
+async def test_dropped_stream_warns_and_releases_on_its_event_loop(sse_server: Server) -> None:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=2&hang=1&done=0") as response:
             stream = EventStreamAsync(response, loads)
             await stream.__anext__()
@@ -434,24 +402,24 @@ async def test_dropped_stream_warns_and_releases_on_its_event_loop(server: Serve
             with anyio.fail_after(5):
                 while not response.is_closed or pool_connections(client):  # noqa: ASYNC110
                     await anyio.sleep(0.01)
-        assert_dropped(server, client)
+        assert_dropped(sse_server, client)
 
 
-async def test_exhausted_stream_does_not_warn_when_dropped(server: Server) -> None:
-    async with connect(server) as client:
+async def test_exhausted_stream_does_not_warn_when_dropped(sse_server: Server) -> None:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=2") as response:
             stream = EventStreamAsync(response, loads, sentinel="[DONE]")
             assert len([item async for item in stream]) == 2
             del stream
             gc.collect()
-        assert_pooled(server, client)
+        assert_pooled(sse_server, client)
 
 
 # -- timeouts -----------------------------------------------------------------------------
 
 
-async def test_idle_timeout_is_not_reset_by_keepalives(server: Server) -> None:
-    async with connect(server) as client:
+async def test_idle_timeout_is_not_reset_by_keepalives(sse_server: Server) -> None:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=1&hang=1&done=0&ping=0.05") as response:
             stream = EventStreamAsync(response, loads, idle_timeout=0.4)
             assert await stream.__anext__() == {"i": 0}
@@ -461,20 +429,20 @@ async def test_idle_timeout_is_not_reset_by_keepalives(server: Server) -> None:
             assert 0.3 < time.monotonic() - start < 3
             assert info.value.events_delivered == 1
             assert stream.closed and pool_connections(client) == []
-        assert_dropped(server, client)
+        assert_dropped(sse_server, client)
 
 
-async def test_first_event_timeout(server: Server) -> None:
-    async with connect(server) as client:
+async def test_first_event_timeout(sse_server: Server) -> None:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=1&first_delay=30") as response:
             stream = EventStreamAsync(response, loads, first_event_timeout=0.2)
             with pytest.raises(StreamTimeout, match="first_event_timeout"):
                 await stream.__anext__()
-        assert_dropped(server, client)
+        assert_dropped(sse_server, client)
 
 
-async def test_timeouts_do_not_fire_while_events_flow(server: Server) -> None:
-    async with connect(server) as client:
+async def test_timeouts_do_not_fire_while_events_flow(sse_server: Server) -> None:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=4&delay=0.05") as response:
             stream = EventStreamAsync(response, loads, sentinel="[DONE]", idle_timeout=0.2)
             items = []
@@ -482,11 +450,11 @@ async def test_timeouts_do_not_fire_while_events_flow(server: Server) -> None:
                 items.append(item)
                 await anyio.sleep(0.3)  # the consumer's own time does not count
             assert len(items) == 4
-        assert_pooled(server, client)
+        assert_pooled(sse_server, client)
 
 
-async def test_httpx_read_timeout_becomes_api_timeout_error(server: Server) -> None:
-    async with connect(server) as client:
+async def test_httpx_read_timeout_becomes_api_timeout_error(sse_server: Server) -> None:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=1&hang=1&done=0", timeout=0.3) as response:
             stream = EventStreamAsync(response, loads)
             await stream.__anext__()
@@ -494,7 +462,7 @@ async def test_httpx_read_timeout_becomes_api_timeout_error(server: Server) -> N
                 await stream.__anext__()
             assert isinstance(info.value.__cause__, httpx2.ReadTimeout)
             assert stream.closed
-        assert_dropped(server, client)
+        assert_dropped(sse_server, client)
 
 
 async def test_connection_lost_mid_body_becomes_incomplete_stream_error() -> None:
@@ -517,33 +485,33 @@ async def test_connection_lost_mid_body_becomes_incomplete_stream_error() -> Non
 # -- drain after the sentinel -------------------------------------------------------------
 
 
-async def test_small_tail_is_drained_and_the_connection_reused(server: Server) -> None:
-    async with connect(server) as client:
+async def test_small_tail_is_drained_and_the_connection_reused(sse_server: Server) -> None:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=2&tail=4000") as response:
             assert (
                 len([item async for item in EventStreamAsync(response, loads, sentinel="[DONE]")])
                 == 2
             )
-        assert_pooled(server, client)
+        assert_pooled(sse_server, client)
 
 
-async def test_large_tail_drops_the_connection(server: Server) -> None:
-    async with connect(server) as client:
+async def test_large_tail_drops_the_connection(sse_server: Server) -> None:
+    async with connect(sse_server) as client:
         async with client.stream("GET", f"/sse?n=2&tail={DRAIN_MAX_BYTES * 3}") as response:
             stream = EventStreamAsync(response, loads, sentinel="[DONE]")
             assert len([item async for item in stream]) == 2
             assert stream.stats.bytes < DRAIN_MAX_BYTES * 3
-        assert_dropped(server, client)
+        assert_dropped(sse_server, client)
 
 
-async def test_body_left_open_after_sentinel_is_dropped_in_time(server: Server) -> None:
-    async with connect(server) as client:
+async def test_body_left_open_after_sentinel_is_dropped_in_time(sse_server: Server) -> None:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=2&hang=1") as response:
             start = time.monotonic()
             stream = EventStreamAsync(response, loads, sentinel="[DONE]")
             assert len([item async for item in stream]) == 2
             assert time.monotonic() - start < DRAIN_TIMEOUT + 1
-        assert_dropped(server, client)
+        assert_dropped(sse_server, client)
 
 
 # -- fairness -----------------------------------------------------------------------------
@@ -558,8 +526,8 @@ def slow_decode(event: ServerSentEvent) -> str:
     return event.data
 
 
-async def test_a_large_backlog_does_not_starve_other_tasks(server: Server) -> None:
-    async with connect(server) as client:
+async def test_a_large_backlog_does_not_starve_other_tasks(sse_server: Server) -> None:
+    async with connect(sse_server) as client:
         async with client.stream("GET", "/sse?n=4000&per_write=4000") as response:
             # Let the whole body land in the socket buffer: reads now return thousands
             # of events at once.
@@ -589,7 +557,7 @@ async def test_a_large_backlog_does_not_starve_other_tasks(server: Server) -> No
             assert count == 4000
             assert ticks >= 4000 // 32
             assert worst < 0.05, f"the ticker waited {worst * 1000:.1f} ms"
-        assert_pooled(server, client)
+        assert_pooled(sse_server, client)
 
 
 # -- transports without a socket of their own --------------------------------------------

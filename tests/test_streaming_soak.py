@@ -10,26 +10,22 @@ body, and every connection the client pool still holds must be idle.
 from __future__ import annotations
 
 import gc
-import json
 import random
 import threading
 import weakref
-from collections.abc import Iterator
 from typing import Any
 
 import anyio
 import httpx2
 import pytest
 
+from conftest import Server, loads, raw
 from levante._streaming import EventStream, EventStreamAsync
 from levante.errors import StreamAPIError, StreamClosed, StreamTimeout
-from levante.sse import ServerSentEvent
-from liveserver import LiveServer, SSEApp, live_server, pool_connections
+from liveserver import pool_connections
 
 # Each test runs over both body readers (see conftest.body_reader).
 pytestmark = pytest.mark.usefixtures("body_reader")
-
-Server = tuple[SSEApp, LiveServer]
 
 SYNC_EXITS = ["complete", "break", "exception", "error", "timeout", "close-thread", "drop"]
 ASYNC_EXITS = ["complete", "break", "exception", "error", "timeout", "cancel", "aclose", "drop"]
@@ -39,36 +35,27 @@ class Boom(Exception):
     pass
 
 
-def loads(event: ServerSentEvent) -> Any:
-    return json.loads(event.data)
+ERROR_BODY = b'data: {"i": 0}\n\ndata: {"error": {"message": "overloaded"}}\n\n'
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    app = SSEApp()
-    app.bodies["error"] = [b'data: {"i": 0}\n\ndata: {"error": {"message": "overloaded"}}\n\n']
-    with live_server(app.app) as srv:
-        yield app, srv
-
-
-def path_for(exit_by: str, rng: random.Random) -> str:
+def path_for(exit_by: str, rng: random.Random, error_path: str) -> str:
     if exit_by == "complete":
         return f"/sse?n={rng.randint(0, 40)}&per_write={rng.choice([1, 3, 64])}"
     if exit_by == "error":
-        return "/raw/error"
+        return error_path
     return f"/sse?n={rng.randint(1, 5)}&hang=1&done=0"
 
 
-def assert_nothing_left(server: Server, client: Any) -> None:
-    app, srv = server
+def assert_nothing_left(sse_server: Server, client: Any) -> None:
+    app, srv = sse_server
     assert app.wait_for_streams(0, timeout=10) == 0
     conns = pool_connections(client)
     assert all(conn.is_idle() for conn in conns), conns
     assert srv.wait_for_connections(len(conns), timeout=10) == len(conns)
 
 
-def run_sync(client: httpx2.Client, exit_by: str, rng: random.Random) -> None:
-    path = path_for(exit_by, rng)
+def run_sync(client: httpx2.Client, exit_by: str, rng: random.Random, error_path: str) -> None:
+    path = path_for(exit_by, rng, error_path)
     with client.stream("GET", path) as response:
         if exit_by == "drop":
             stream = EventStream(response, loads)
@@ -106,8 +93,9 @@ def run_sync(client: httpx2.Client, exit_by: str, rng: random.Random) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_sync_soak(server: Server) -> None:
+def test_sync_soak(sse_server: Server) -> None:
     rng = random.Random(20261125)
+    error_path = raw(sse_server[0], ERROR_BODY)
     plans = [[rng.choice(SYNC_EXITS) for _ in range(40)] for _ in range(4)]
     errors: list[BaseException] = []
 
@@ -115,11 +103,11 @@ def test_sync_soak(server: Server) -> None:
         local = random.Random(seed)
         try:
             for exit_by in plan:
-                run_sync(client, exit_by, local)
+                run_sync(client, exit_by, local, error_path)
         except BaseException as exc:
             errors.append(exc)
 
-    with httpx2.Client(base_url=server[1].url, timeout=10) as client:
+    with httpx2.Client(base_url=sse_server[1].url, timeout=10) as client:
         # Dropped streams warn from whichever thread collects them.
         with pytest.warns(ResourceWarning, match="unclosed <EventStream"):
             threads = [
@@ -133,12 +121,14 @@ def test_sync_soak(server: Server) -> None:
             gc.collect()
         assert not errors, errors
         assert sum(len(plan) for plan in plans) == 160
-        assert_nothing_left(server, client)
-    assert server[1].wait_for_connections(0) == 0
+        assert_nothing_left(sse_server, client)
+    assert sse_server[1].wait_for_connections(0) == 0
 
 
-async def run_async(client: httpx2.AsyncClient, exit_by: str, rng: random.Random) -> None:
-    path = path_for(exit_by, rng)
+async def run_async(
+    client: httpx2.AsyncClient, exit_by: str, rng: random.Random, error_path: str
+) -> None:
+    path = path_for(exit_by, rng, error_path)
     async with client.stream("GET", path) as response:
         if exit_by == "drop":
             stream = EventStreamAsync(response, loads)
@@ -187,16 +177,17 @@ async def run_async(client: httpx2.AsyncClient, exit_by: str, rng: random.Random
 
 @pytest.mark.anyio
 @pytest.mark.timeout(60)
-async def test_async_soak(server: Server) -> None:
+async def test_async_soak(sse_server: Server) -> None:
     rng = random.Random(1125)
+    error_path = raw(sse_server[0], ERROR_BODY)
     plans = [[rng.choice(ASYNC_EXITS) for _ in range(20)] for _ in range(8)]
 
     async def worker(plan: list[str], seed: int) -> None:
         local = random.Random(seed)
         for exit_by in plan:
-            await run_async(client, exit_by, local)
+            await run_async(client, exit_by, local, error_path)
 
-    async with httpx2.AsyncClient(base_url=server[1].url, timeout=10) as client:
+    async with httpx2.AsyncClient(base_url=sse_server[1].url, timeout=10) as client:
         with pytest.warns(ResourceWarning, match="unclosed <EventStreamAsync"):
             with anyio.fail_after(50):
                 async with anyio.create_task_group() as tg:
@@ -208,5 +199,5 @@ async def test_async_soak(server: Server) -> None:
             while any(not conn.is_idle() for conn in pool_connections(client)):  # noqa: ASYNC110
                 await anyio.sleep(0.01)
         assert sum(len(plan) for plan in plans) == 160
-        assert_nothing_left(server, client)
-    assert server[1].wait_for_connections(0) == 0
+        assert_nothing_left(sse_server, client)
+    assert sse_server[1].wait_for_connections(0) == 0

@@ -3,34 +3,27 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 
 import httpx2
 import pytest
 
 from levante import AsyncStreamContext, ChatCompletionStreamAsync, Mistral
-from levante.devserver import create_app
-from liveserver import LiveServer, live_server
+from liveserver import LiveServer
 
-pytestmark = pytest.mark.anyio
+# Each test runs over both body readers (see conftest.body_reader).
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("body_reader")]
 
 MESSAGES = [{"role": "user", "content": "Hello there"}]
 
 
-def stream_counts(server: LiveServer) -> dict[str, int]:
+def stream_counts(dev_server: LiveServer) -> dict[str, int]:
     """The dev server's own count of the streams it served."""
-    counts: dict[str, int] = httpx2.get(f"{server.url}/_levante/stats").json()
+    counts: dict[str, int] = httpx2.get(f"{dev_server.url}/_levante/stats").json()
     return counts
 
 
-@pytest.fixture
-def server() -> Iterator[LiveServer]:
-    with live_server(create_app()) as srv:
-        yield srv
-
-
-async def test_async_with_opens_and_closes_the_stream(server: LiveServer) -> None:
-    async with Mistral(server_url=server.url) as client:
+async def test_async_with_opens_and_closes_the_stream(dev_server: LiveServer) -> None:
+    async with Mistral(server_url=dev_server.url) as client:
         async with client.chat.stream_async(model="levante-echo", messages=MESSAGES) as stream:
             assert isinstance(stream, ChatCompletionStreamAsync)
             text = [t async for t in stream.text_stream]
@@ -42,11 +35,11 @@ async def test_async_with_opens_and_closes_the_stream(server: LiveServer) -> Non
                 await stream.__anext__()
                 raise KeyError("boom")
         assert stream.closed
-    assert server.wait_for_connections(0) == 0
+    assert dev_server.wait_for_connections(0) == 0
 
 
-async def test_await_gives_the_open_stream_as_in_the_official_sdk(server: LiveServer) -> None:
-    async with Mistral(server_url=server.url) as client:
+async def test_await_gives_the_open_stream_as_in_the_official_sdk(dev_server: LiveServer) -> None:
+    async with Mistral(server_url=dev_server.url) as client:
         stream = await client.chat.stream_async(model="levante-echo", messages=MESSAGES)
         async with stream:
             final = await stream.final_response()
@@ -60,8 +53,8 @@ async def test_await_gives_the_open_stream_as_in_the_official_sdk(server: LiveSe
         assert kinds[-1] == "conversation.response.done"
 
 
-async def test_the_request_is_sent_once(server: LiveServer) -> None:
-    async with Mistral(server_url=server.url) as client:
+async def test_the_request_is_sent_once(dev_server: LiveServer) -> None:
+    async with Mistral(server_url=dev_server.url) as client:
         opening = client.fim.stream_async(model="codestral-latest", prompt="def f(")
         assert isinstance(opening, AsyncStreamContext)
         async with await opening:
@@ -71,13 +64,13 @@ async def test_the_request_is_sent_once(server: LiveServer) -> None:
         with pytest.raises(RuntimeError, match="already sent"):
             async with opening:
                 pass
-    assert sum(stream_counts(server).values()) == 1  # one stream served (aborted: unread)
+    assert sum(stream_counts(dev_server).values()) == 1  # one stream served (aborted: unread)
 
 
 async def test_nothing_is_sent_until_awaited_and_bad_arguments_fail_at_once(
-    server: LiveServer,
+    dev_server: LiveServer,
 ) -> None:
-    async with Mistral(server_url=server.url) as client:
+    async with Mistral(server_url=dev_server.url) as client:
         opening = client.agents.stream_async(agent_id="ag-1", messages=MESSAGES)
         del opening
         gc.collect()  # warnings are errors: an un-awaited coroutine would fail this test
@@ -87,4 +80,4 @@ async def test_nothing_is_sent_until_awaited_and_bad_arguments_fail_at_once(
                 messages=MESSAGES,
                 temprature=0.5,  # type: ignore[call-arg]
             )
-    assert sum(stream_counts(server).values()) == 0
+    assert sum(stream_counts(dev_server).values()) == 0

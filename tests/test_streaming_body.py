@@ -15,38 +15,20 @@ import anyio
 import httpx2
 import pytest
 
+from conftest import Server, loads, raw
 from levante._streaming import EventStream, EventStreamAsync
 from levante._streaming._body import async_direct_reader, sync_direct_reader
 from levante.errors import IncompleteStreamError
-from levante.sse import ServerSentEvent
-from liveserver import LiveServer, SSEApp, live_server, pool_connections, serve_raw_once
-
-Server = tuple[SSEApp, LiveServer]
+from liveserver import pool_connections, serve_raw_once
 
 EVENTS = [b'data: {"i": 0}\n\n', b'data: {"i": 1}\n\n', b"data: [DONE]\n\n"]
-loads = ServerSentEvent.json
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    app = SSEApp()
-    with live_server(app.app) as srv:
-        yield app, srv
 
 
 @pytest.fixture
-def client(server: Server) -> Iterator[httpx2.Client]:
-    assert server[1].wait_for_connections(0) == 0
-    with httpx2.Client(base_url=server[1].url, timeout=10) as client:
+def client(sse_server: Server) -> Iterator[httpx2.Client]:
+    assert sse_server[1].wait_for_connections(0) == 0
+    with httpx2.Client(base_url=sse_server[1].url, timeout=10) as client:
         yield client
-
-
-def raw(app: SSEApp, parts: list[bytes], headers: dict[str, str] | None = None) -> str:
-    key = f"body-{len(app.bodies)}"
-    app.bodies[key] = parts
-    if headers:
-        app.headers[key] = headers
-    return f"/raw/{key}"
 
 
 def random_parts(seed: int) -> list[bytes]:
@@ -72,10 +54,10 @@ def assert_idle_and_reused(client: httpx2.Client | httpx2.AsyncClient, requests:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_direct_reader_reads_the_body_iter_bytes_reads_then_pools_it(
-    server: Server, client: httpx2.Client, seed: int
+    sse_server: Server, client: httpx2.Client, seed: int
 ) -> None:
     parts = random_parts(seed)
-    path = raw(server[0], parts)
+    path = raw(sse_server[0], *parts)
     with client.stream("GET", path) as response:
         read = sync_direct_reader(response)
         assert read is not None
@@ -91,14 +73,14 @@ def test_direct_reader_reads_the_body_iter_bytes_reads_then_pools_it(
 
 
 def test_direct_reader_leaves_a_half_read_connection_to_be_dropped(
-    server: Server, client: httpx2.Client
+    sse_server: Server, client: httpx2.Client
 ) -> None:
-    path = raw(server[0], [b"x" * 100] * 50)
+    path = raw(sse_server[0], *[b"x" * 100] * 50)
     with client.stream("GET", path) as response:
         read = sync_direct_reader(response)
         assert read is not None and read() is not None
     assert pool_connections(client) == []
-    assert server[0].wait_for_streams(0) == 0
+    assert sse_server[0].wait_for_streams(0) == 0
 
 
 def test_content_length_and_close_delimited_bodies(client: httpx2.Client) -> None:
@@ -144,9 +126,9 @@ def test_direct_reader_raises_what_iter_bytes_raises(
     assert pool_connections(client) == []
 
 
-def test_direct_reader_honours_the_read_timeout(server: Server) -> None:
+def test_direct_reader_honours_the_read_timeout(sse_server: Server) -> None:
     with (
-        httpx2.Client(base_url=server[1].url, timeout=httpx2.Timeout(10, read=0.2)) as client,
+        httpx2.Client(base_url=sse_server[1].url, timeout=httpx2.Timeout(10, read=0.2)) as client,
         client.stream("GET", "/sse?first_delay=3") as response,
     ):
         read = sync_direct_reader(response)
@@ -202,9 +184,9 @@ class Delegating(httpx2.BaseTransport):
         self.inner.close()
 
 
-def test_a_delegating_transport_keeps_the_direct_reader(server: Server) -> None:
-    path = raw(server[0], list(EVENTS))
-    with httpx2.Client(base_url=server[1].url, transport=Delegating()) as client:
+def test_a_delegating_transport_keeps_the_direct_reader(sse_server: Server) -> None:
+    path = raw(sse_server[0], *EVENTS)
+    with httpx2.Client(base_url=sse_server[1].url, transport=Delegating()) as client:
         for _ in range(2):
             with client.stream("GET", path) as response:
                 stream = EventStream(response, loads, sentinel="[DONE]")
@@ -221,14 +203,14 @@ def _trace(name: str, info: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("case", ["gzip", "trace", "debug-log", "transport", "read", "closed"])
 def test_anything_but_the_plain_case_takes_the_generic_reader(
-    server: Server, case: str, caplog: pytest.LogCaptureFixture
+    sse_server: Server, case: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app, srv = server
+    app, srv = sse_server
     events = b'data: {"i": 0}\n\ndata: {"i": 1}\n\ndata: [DONE]\n\n'
     if case == "gzip":
-        path = raw(app, [gzip.compress(events)], {"content-encoding": "gzip"})
+        path = raw(app, gzip.compress(events), headers={"content-encoding": "gzip"})
     else:
-        path = raw(app, [events])
+        path = raw(app, events)
     extensions = {"trace": _trace} if case == "trace" else None
     if case == "debug-log":
         caplog.set_level(logging.DEBUG, logger="httpcore2.http11")
@@ -304,12 +286,12 @@ async def read_all_async(read: Any) -> list[bytes]:
 @pytest.mark.anyio
 @pytest.mark.parametrize("seed", [4, 5])
 async def test_async_direct_reader_reads_the_body_aiter_bytes_reads_then_pools_it(
-    server: Server, seed: int
+    sse_server: Server, seed: int
 ) -> None:
     parts = random_parts(seed)
-    path = raw(server[0], parts)
-    assert server[1].wait_for_connections(0) == 0
-    async with httpx2.AsyncClient(base_url=server[1].url, timeout=10) as client:
+    path = raw(sse_server[0], *parts)
+    assert sse_server[1].wait_for_connections(0) == 0
+    async with httpx2.AsyncClient(base_url=sse_server[1].url, timeout=10) as client:
         async with client.stream("GET", path) as response:
             read = async_direct_reader(response)
             assert read is not None
@@ -343,10 +325,10 @@ async def test_async_direct_reader_raises_what_aiter_bytes_raises() -> None:
 
 
 @pytest.mark.anyio
-async def test_async_direct_reader_honours_the_read_timeout(server: Server) -> None:
+async def test_async_direct_reader_honours_the_read_timeout(sse_server: Server) -> None:
     timeout = httpx2.Timeout(10, read=0.2)
     async with (
-        httpx2.AsyncClient(base_url=server[1].url, timeout=timeout) as client,
+        httpx2.AsyncClient(base_url=sse_server[1].url, timeout=timeout) as client,
         client.stream("GET", "/sse?first_delay=3") as response,
     ):
         read = async_direct_reader(response)
@@ -356,7 +338,7 @@ async def test_async_direct_reader_honours_the_read_timeout(server: Server) -> N
 
 
 @pytest.mark.anyio
-async def test_async_generic_reader_for_a_wrapping_transport(server: Server) -> None:
+async def test_async_generic_reader_for_a_wrapping_transport(sse_server: Server) -> None:
     class Counting(httpx2.AsyncByteStream):
         def __init__(self, inner: httpx2.AsyncByteStream) -> None:
             self.inner = inner
@@ -385,10 +367,10 @@ async def test_async_generic_reader_for_a_wrapping_transport(server: Server) -> 
         async def aclose(self) -> None:
             await self.inner.aclose()
 
-    path = raw(server[0], list(EVENTS))
+    path = raw(sse_server[0], *EVENTS)
     transport = AsyncWrapping()
     async with (
-        httpx2.AsyncClient(base_url=server[1].url, transport=transport) as client,
+        httpx2.AsyncClient(base_url=sse_server[1].url, transport=transport) as client,
         client.stream("GET", path) as response,
     ):
         assert async_direct_reader(response) is None
@@ -396,7 +378,7 @@ async def test_async_generic_reader_for_a_wrapping_transport(server: Server) -> 
             assert stream._read_chunk is None  # the generic reader, made at the first read
             assert [item["i"] async for item in stream] == [0, 1]
     assert transport.streams[0].chunks == len(EVENTS)
-    assert server[0].wait_for_streams(0) == 0
+    assert sse_server[0].wait_for_streams(0) == 0
 
 
 @pytest.mark.anyio
