@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     )
     from ._version import __version__
     from .accumulate import ChatCompletionAccumulator
+    from .accumulate_audio import SpeechAccumulator, TranscriptionAccumulator
     from .client import DEFAULT_SERVER_URL, DEFAULT_TIMEOUT, Mistral
     from .errors import (
         APIConnectionError,
@@ -75,7 +76,14 @@ if TYPE_CHECKING:
         UsageInfo,
         UserMessage,
     )
-    from .resources import ChatCompletionStream, ChatCompletionStreamAsync
+    from .resources import (
+        ChatCompletionStream,
+        ChatCompletionStreamAsync,
+        SpeechStream,
+        SpeechStreamAsync,
+        TranscriptionStream,
+        TranscriptionStreamAsync,
+    )
     from .sse import EventTooLarge, ServerSentEvent, SSEDecoder, SSEError
 
 # What each public name is imported from. Nothing is imported until a name is first used
@@ -94,6 +102,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
     ),
     "_version": ("__version__",),
     "accumulate": ("ChatCompletionAccumulator",),
+    "accumulate_audio": ("SpeechAccumulator", "TranscriptionAccumulator"),
     "client": ("DEFAULT_SERVER_URL", "DEFAULT_TIMEOUT", "Mistral"),
     "errors": (
         "APIConnectionError",
@@ -144,7 +153,14 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "UsageInfo",
         "UserMessage",
     ),
-    "resources": ("ChatCompletionStream", "ChatCompletionStreamAsync"),
+    "resources": (
+        "ChatCompletionStream",
+        "ChatCompletionStreamAsync",
+        "SpeechStream",
+        "SpeechStreamAsync",
+        "TranscriptionStream",
+        "TranscriptionStreamAsync",
+    ),
     "sse": ("EventTooLarge", "ServerSentEvent", "SSEDecoder", "SSEError"),
 }
 _SOURCE = {name: module for module, names in _LAZY.items() for name in names}
@@ -216,6 +232,9 @@ __all__ = [
     "SSEDecoder",
     "SSEError",
     "ServerSentEvent",
+    "SpeechAccumulator",
+    "SpeechStream",
+    "SpeechStreamAsync",
     "StreamAPIError",
     "StreamClosed",
     "StreamDecodeError",
@@ -229,6 +248,9 @@ __all__ = [
     "ToolCall",
     "ToolChoice",
     "ToolMessage",
+    "TranscriptionAccumulator",
+    "TranscriptionStream",
+    "TranscriptionStreamAsync",
     "UsageInfo",
     "UserMessage",
     "__version__",

@@ -57,6 +57,7 @@ __all__ = [
     "DEFAULT_SERVER_URL",
     "DEFAULT_TIMEOUT",
     "OFFICIAL_HOSTS",
+    "SERVERS",
     "USER_AGENT",
     "ApiKey",
     "Sender",
@@ -72,8 +73,16 @@ DEFAULT_SERVER_URL: Final = "https://api.mistral.ai"
 #: minutes before its first byte). A user-supplied client keeps its own timeout.
 DEFAULT_TIMEOUT: Final = httpx2.Timeout(300.0, connect=10.0)
 
+#: The official servers by name, as ``Mistral(server=...)`` takes them (the official SDK's
+#: table).
+SERVERS: Final[Mapping[str, str]] = {
+    "global": DEFAULT_SERVER_URL,
+    "eu": "https://api.eu.mistral.ai",
+    "us": "https://api.us.mistral.ai",
+}
+
 #: Hosts that always need a key (a custom server, e.g. ``levante serve``, may not).
-OFFICIAL_HOSTS: Final = frozenset({"api.mistral.ai"})
+OFFICIAL_HOSTS: Final = frozenset(urlsplit(url).netloc for url in SERVERS.values())
 
 USER_AGENT: Final = f"levante/{__version__}"
 

@@ -18,14 +18,15 @@ from ._checks import check_server_url, check_timeout_ms
 from ._request import NOT_GIVEN, APIRequest, NotGiven, RequestOptions, TimeoutTypes, coerce_timeout
 from ._response import ERROR_BODY_LIMIT
 from ._retry import DEFAULT_RETRIES, RetryConfig, RetryPolicy, resolve_retries
-from ._send import DEFAULT_SERVER_URL, DEFAULT_TIMEOUT, Sender
-from .resources import Agents, Beta, Chat, Conversations, Fim, Models
+from ._send import DEFAULT_SERVER_URL, DEFAULT_TIMEOUT, SERVERS, Sender
+from .resources import Agents, Audio, Beta, Chat, Conversations, Fim, Models
 
 __all__ = [
     "DEFAULT_SERVER_URL",
     "DEFAULT_TIMEOUT",
     "ERROR_BODY_LIMIT",
     "NOT_GIVEN",
+    "SERVERS",
     "APIRequest",
     "Mistral",
     "RequestOptions",
@@ -35,14 +36,27 @@ __all__ = [
 ApiKey: TypeAlias = str | Callable[[], str | None] | None
 
 
+def _named_server(server: str | None) -> str:
+    if server is None:
+        return os.environ.get("MISTRAL_SERVER_URL") or DEFAULT_SERVER_URL
+    if not isinstance(server, str):
+        raise TypeError(f"server must be a str, not {type(server).__name__}")
+    url = SERVERS.get(server)
+    if url is None:
+        raise ValueError(f"unknown server {server!r}: expected one of {', '.join(SERVERS)}")
+    return url
+
+
 class Mistral:
     """Client for the Mistral API (and any server speaking its wire format).
 
     :param api_key: the API key, or a callable returning it; ``MISTRAL_API_KEY`` when
         ``None``. A key is required only for the official API: a custom ``server_url``
         (e.g. ``levante serve``) may be used without one.
-    :param server_url: base URL; ``MISTRAL_SERVER_URL`` or :data:`DEFAULT_SERVER_URL`
-        when ``None``.
+    :param server_url: base URL; when ``None``, the official server named by ``server``,
+        else ``MISTRAL_SERVER_URL``, else :data:`DEFAULT_SERVER_URL`.
+    :param server: an official server by name: ``"global"`` (``api.mistral.ai``), ``"eu"``
+        or ``"us"`` (see :data:`SERVERS`); ``server_url`` wins when both are given.
     :param timeout: seconds or an ``httpx2.Timeout``. When not passed, clients levante
         creates use :data:`DEFAULT_TIMEOUT` and a user-supplied client keeps its own; when
         passed (``None`` disables timeouts) it applies to every request.
@@ -62,6 +76,7 @@ class Mistral:
         api_key: ApiKey = None,
         *,
         server_url: str | None = None,
+        server: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetryPolicy = DEFAULT_RETRIES,
         client: httpx2.Client | None = None,
@@ -74,7 +89,7 @@ class Mistral:
         if api_key is not None and not isinstance(api_key, str) and not callable(api_key):
             raise TypeError(f"api_key must be a str or a callable, not {type(api_key).__name__}")
         if server_url is None:
-            server_url = os.environ.get("MISTRAL_SERVER_URL") or DEFAULT_SERVER_URL
+            server_url = _named_server(server)
         if timeout_ms is not None:
             if not isinstance(timeout, NotGiven):
                 raise TypeError("pass either timeout (seconds) or timeout_ms, not both")
@@ -103,6 +118,7 @@ class Mistral:
         #: Alias of ``beta.conversations``.
         self.conversations: Conversations = self.beta.conversations
         self.models: Models = Models(sender)
+        self.audio: Audio = Audio(sender)
 
     def _create_sender(
         self,

@@ -1,6 +1,15 @@
 """The API resources hanging off :class:`levante.Mistral`: thin argument checks and routing."""
 
 from .agents import Agents, AgentsParams
+from .audio import (
+    Audio,
+    SpeechParams,
+    SpeechStream,
+    SpeechStreamAsync,
+    TranscriptionParams,
+    TranscriptionStream,
+    TranscriptionStreamAsync,
+)
 from .beta import Beta
 from .chat import Chat, ChatCompletionStream, ChatCompletionStreamAsync, ChatParams
 from .conversations import (
@@ -15,6 +24,7 @@ from .models import Models, ModelsListParams
 __all__ = [
     "Agents",
     "AgentsParams",
+    "Audio",
     "Beta",
     "Chat",
     "ChatCompletionStream",
@@ -28,4 +38,10 @@ __all__ = [
     "Fim",
     "Models",
     "ModelsListParams",
+    "SpeechParams",
+    "SpeechStream",
+    "SpeechStreamAsync",
+    "TranscriptionParams",
+    "TranscriptionStream",
+    "TranscriptionStreamAsync",
 ]

@@ -1,0 +1,134 @@
+"""Streams that remember what they yield: every decoded event also feeds an accumulator.
+
+A stream of this kind rebuilds its final response whichever way it is read (a ``for``
+loop, ``text_stream``, a helper, or nothing at all before ``final_response()``), because
+the accumulator sees each event as it is decoded, not as the caller consumes it.
+Subclasses say which accumulator (:meth:`AccumulatingStream.new_accumulator`); the
+decode function comes from the endpoint declaration as for any stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, Generic, Protocol, TypeVar
+
+import httpx2
+
+from .._streaming import EventStream, EventStreamAsync
+from ..sse import ServerSentEvent
+
+__all__ = [
+    "AccumulatingStream",
+    "AccumulatingStreamAsync",
+    "Accumulator",
+    "AsyncTextIterator",
+    "TextIterator",
+    "accumulating",
+]
+
+E = TypeVar("E")
+E_contra = TypeVar("E_contra", contravariant=True)
+F = TypeVar("F")
+F_co = TypeVar("F_co", covariant=True)
+
+
+class Accumulator(Protocol[E_contra, F_co]):
+    """What rebuilds a final response: ``add`` each event, ``snapshot`` at any point."""
+
+    def add(self, event: E_contra, /) -> None:
+        """Merge one event."""
+
+    def snapshot(self) -> F_co:
+        """The response as rebuilt so far, as a new object."""
+
+
+def accumulating(
+    decode: Callable[[ServerSentEvent], E], add: Callable[[E], Any]
+) -> Callable[[ServerSentEvent], E]:
+    """``decode`` that also hands each decoded event to ``add``."""
+
+    def decode_and_add(sse: ServerSentEvent) -> E:
+        event = decode(sse)
+        add(event)
+        return event
+
+    return decode_and_add
+
+
+class AccumulatingStream(EventStream[E], Generic[E, F]):
+    """An :class:`~levante.EventStream` whose events also feed ``self.accumulator``."""
+
+    def __init__(
+        self, response: httpx2.Response, decode: Callable[[ServerSentEvent], E], **kwargs: Any
+    ) -> None:
+        self.accumulator: Accumulator[E, F] = self.new_accumulator()
+        super().__init__(response, accumulating(decode, self.accumulator.add), **kwargs)
+
+    def new_accumulator(self) -> Accumulator[E, F]:
+        """The accumulator of a new stream (subclasses say which)."""
+        raise NotImplementedError
+
+    def final_response(self) -> F:
+        """Read the rest of the stream and return the response rebuilt from all of it."""
+        for _ in self:
+            pass
+        return self.accumulator.snapshot()
+
+
+class AccumulatingStreamAsync(EventStreamAsync[E], Generic[E, F]):
+    """Async twin of :class:`AccumulatingStream`."""
+
+    def __init__(
+        self, response: httpx2.Response, decode: Callable[[ServerSentEvent], E], **kwargs: Any
+    ) -> None:
+        self.accumulator: Accumulator[E, F] = self.new_accumulator()
+        super().__init__(response, accumulating(decode, self.accumulator.add), **kwargs)
+
+    def new_accumulator(self) -> Accumulator[E, F]:
+        """The accumulator of a new stream (subclasses say which)."""
+        raise NotImplementedError
+
+    async def final_response(self) -> F:
+        """Read the rest of the stream and return the response rebuilt from all of it."""
+        async for _ in self:
+            pass
+        return self.accumulator.snapshot()
+
+
+class TextIterator(Iterator[str]):
+    """The text pieces of a stream's events: ``text_of(event)``, ``None`` ones skipped."""
+
+    # A class rather than a generator: nothing to finalize when the caller breaks out.
+    __slots__ = ("_events", "_text_of")
+
+    def __init__(self, stream: EventStream[E], text_of: Callable[[E], str | None]) -> None:
+        self._events: Iterator[Any] = iter(stream)
+        self._text_of: Callable[[Any], str | None] = text_of
+
+    def __iter__(self) -> TextIterator:
+        return self
+
+    def __next__(self) -> str:
+        while True:
+            text = self._text_of(next(self._events))
+            if text is not None:
+                return text
+
+
+class AsyncTextIterator(AsyncIterator[str]):
+    """Async twin of :class:`TextIterator`."""
+
+    __slots__ = ("_events", "_text_of")
+
+    def __init__(self, stream: EventStreamAsync[E], text_of: Callable[[E], str | None]) -> None:
+        self._events: AsyncIterator[Any] = stream.__aiter__()
+        self._text_of: Callable[[Any], str | None] = text_of
+
+    def __aiter__(self) -> AsyncTextIterator:
+        return self
+
+    async def __anext__(self) -> str:
+        while True:
+            text = self._text_of(await self._events.__anext__())
+            if text is not None:
+                return text
