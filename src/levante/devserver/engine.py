@@ -11,7 +11,7 @@ Every model is a pure function of the request, so tests can assert exact text:
 ``mistral-large-latest``, ``open-mistral-nemo``, ``ministral-8b-latest``)
     A canned-answer assistant: a paragraph about the levante wind when asked about it, a
     greeting for a greeting, the result of a tool after a tool message, otherwise a short
-    note that quotes the prompt.
+    note that quotes the prompt (and the message before it, in a conversation).
 ``codestral-latest``
     Chat like ``levante-chat``; on ``/v1/fim/completions`` it fills the gap with a fixed
     snippet.
@@ -234,9 +234,13 @@ def _chat_text(messages: Sequence[Mapping[str, Any]]) -> str:
     words = re.findall(r"[a-z]+", lowered)
     if words and words[0] in _GREETING_WORDS:
         return _GREETING
+    said = [message_text(m.get("content")) for m in messages if m.get("role") == "user"]
+    # A chat client resends the whole conversation each turn; quoting the turn before
+    # shows that it did (levante chat's interactive mode relies on this to demonstrate it).
+    earlier = f' Before that you said: "{said[-2].strip()}"' if len(said) > 1 else ""
     return (
         "I am levante-chat, a deterministic stand-in for a Mistral model, so I cannot really "
-        f'answer that. You said: "{prompt.strip()}"'
+        f'answer that. You said: "{prompt.strip()}"{earlier}'
     )
 
 
