@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import re
 import select
 import socket
+import struct
 import subprocess
 import sys
 import termios
@@ -15,9 +15,6 @@ import time
 from typing import Any
 
 TIMEOUT = 30
-ANSI = re.compile(
-    rb"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()][0-9A-Za-z]|[=>78])"
-)
 
 
 def env(**extra: str) -> dict[str, str]:
@@ -56,16 +53,19 @@ def closed_port() -> int:
 
 
 class Terminal:
-    """``levante ARGS`` whose stdin, stdout and stderr are a pty that this object controls.
+    """``levante ARGS`` on a pseudo-terminal, read through a terminal emulator (pyte).
 
-    ``text`` is what the terminal showed, with escape sequences removed, so tests can match
-    plain text whether the REPL draws with prompt_toolkit and rich or writes plain lines.
+    :attr:`screen` is what a person would see on a ``rows`` x ``columns`` terminal, so
+    tests assert on the rendered result (colours, cursor moves and redraws resolved), not
+    on the escape sequences that produced it.
     """
 
-    def __init__(self, *args: str, columns: int = 100, **extra_env: str) -> None:
+    def __init__(self, *args: str, rows: int = 50, columns: int = 80, **extra_env: str) -> None:
+        import pyte
+
         master, slave = os.openpty()
-        # rows, columns: prompt_toolkit and rich read the size of the terminal
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, bytes([40, 0, columns, 0, 0, 0, 0, 0]))
+        # prompt_toolkit and rich ask the pty for its size: give it the emulator's
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "levante.cli", *args],
             stdin=slave,
@@ -79,13 +79,16 @@ class Terminal:
         os.close(slave)
         self.fd = master
         self.raw = b""
+        self._screen = pyte.Screen(columns, rows)
+        self._stream = pyte.ByteStream(self._screen)
 
     @property
-    def text(self) -> bytes:
-        """Everything shown so far, escape sequences removed and ``\\r\\n`` made ``\\n``."""
-        return ANSI.sub(b"", self.raw).replace(b"\r\n", b"\n")
+    def screen(self) -> str:
+        """The terminal's lines, right-trimmed, blank lines at the bottom dropped."""
+        return "\n".join(line.rstrip() for line in self._screen.display).rstrip("\n")
 
     def _read(self, timeout: float) -> bool:
+        """Read what is there within ``timeout``; False once the terminal is closed."""
         if not select.select([self.fd], [], [], timeout)[0]:
             return True
         try:
@@ -93,35 +96,38 @@ class Terminal:
         except OSError:  # EIO: the child closed the terminal
             data = b""
         self.raw += data
+        self._stream.feed(data)
         return bool(data)
 
-    def expect(self, pattern: bytes, timeout: float = 10.0, start: int = 0) -> int:
-        """Wait until ``pattern`` (a regex) shows in :attr:`text` after ``start``; its end."""
+    def expect(self, pattern: str, timeout: float = 10.0, count: int = 1) -> re.Match[str]:
+        """Wait until ``pattern`` (a regex, DOTALL) shows ``count`` times on the screen."""
         regex = re.compile(pattern, re.DOTALL)
         deadline = time.monotonic() + timeout
-        while (match := regex.search(self.text, start)) is None:
+        while len(matches := list(regex.finditer(self.screen))) < count:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"{pattern!r} not seen; screen so far: {self.text!r}")
+                raise AssertionError(f"{pattern!r} (x{count}) not on screen:\n{self.screen}")
             if not self._read(remaining):
-                raise AssertionError(f"{pattern!r} not seen before EOF: {self.text!r}")
-        return match.end()
+                raise AssertionError(f"{pattern!r} (x{count}) not seen before EOF:\n{self.screen}")
+        return matches[count - 1]
 
-    def send(self, data: bytes) -> None:
-        """Type ``data``."""
+    def send(self, data: bytes, pause: float = 0.0) -> None:
+        """Type ``data``, then let the program react for ``pause`` seconds."""
         os.write(self.fd, data)
+        deadline = time.monotonic() + pause
+        while (left := deadline - time.monotonic()) > 0:
+            self._read(left)
 
     def wait(self, timeout: float = 10.0) -> int:
         """Wait for the process to exit (reading its output meanwhile); its exit code."""
         deadline = time.monotonic() + timeout
         while self.process.poll() is None:
             if time.monotonic() > deadline:
-                raise AssertionError(f"levante did not exit; screen: {self.text!r}")
-            # keep draining, or a child blocked on a full pty would never exit
-            self._read(0.05)
-        with contextlib.suppress(OSError):
-            while self._read(0.05) and time.monotonic() < deadline:
-                pass
+                raise AssertionError(f"levante did not exit; screen:\n{self.screen}")
+            self._read(0.05)  # keep draining, or a child blocked on a full pty never exits
+        while time.monotonic() < deadline and select.select([self.fd], [], [], 0.05)[0]:
+            if not self._read(0):
+                break
         return self.process.returncode
 
     def close(self) -> None:

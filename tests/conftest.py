@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx2
@@ -89,3 +89,23 @@ def assert_dropped(server: Server, client: httpx2.Client | httpx2.AsyncClient) -
     assert app.wait_for_streams(0) == 0
     assert pool_connections(client) == []
     assert srv.wait_for_connections(0) == 0
+
+
+@pytest.fixture
+def cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., tuple[int, str, str]]:
+    """Run ``levante ARGS`` in this process (``levante.cli.main``) with no MISTRAL_* set;
+    returns (exit code, stdout, stderr). Much faster than a subprocess, which tests of the
+    process itself (signals, pipes, encodings, startup) still need."""
+    from levante.cli import main
+
+    for name in ("MISTRAL_API_KEY", "MISTRAL_SERVER_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -175,7 +175,7 @@ def test_every_option_has_help_with_its_default(command: str) -> None:
     assert "exit codes: 0 ok" in text
 
 
-@pytest.mark.parametrize("delay", [0.1, 0.3, 0.6])
+@pytest.mark.parametrize("delay", [0.25, 0.5, 0.9])
 def test_ctrl_c_while_starting_exits_130_quietly(delay: float) -> None:
     # A chat against the embedded server imports the client and the dev server and starts
     # uvicorn: a Ctrl-C at any point of that is exit 130 with nothing on stderr.

@@ -1,161 +1,212 @@
-"""The interactive ``levante chat`` driven through a pseudo-terminal, Ctrl-C included."""
+"""The interactive ``levante chat`` on a pseudo-terminal, read through a terminal emulator.
+
+Each test types into a real ``levante chat`` process (prompt_toolkit for input, rich for
+output) and checks what the screen shows, what the dev server saw, and what ``/save``
+wrote. The dev server runs in this process, so the child only imports the client.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import os
-import re
-import select
-import subprocess
+import json
+import pathlib
 import sys
-import termios
 import time
 from collections.abc import Iterator
 
 import pytest
 
+from clitools import Terminal
 from levante.devserver import EmbeddedServer
+from levante.devserver.engine import MODELS, chat_reply
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
 
+PROMPT = r"(?m)^>$"  # an empty prompt line (the screen is right-trimmed)
+DONE = r"finish\sstop\n>"  # a reply's stats line, then the next prompt
 
-class Terminal:
-    """A child process whose stdin, stdout and stderr are a pty it controls."""
 
-    def __init__(self, *args: str) -> None:
-        master, slave = os.openpty()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MISTRAL_")}
-        env["TERM"] = "dumb"  # no colour or bracketed-paste escapes from readline
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "levante.cli", *args],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            env=env,
-            start_new_session=True,
-            # Make the pty the child's controlling terminal, so that ^C becomes SIGINT.
-            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
-        )
-        os.close(slave)
-        self.fd = master
-        self.output = b""
-
-    def expect(self, pattern: bytes, timeout: float = 10.0, start: int = 0) -> int:
-        """Read until ``pattern`` (a regex) appears after offset ``start``; return its end."""
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        while (match := regex.search(self.output, start)) is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"{pattern!r} not seen; output so far: {self.output!r}")
-            ready, _, _ = select.select([self.fd], [], [], remaining)
-            if ready:
-                try:
-                    data = os.read(self.fd, 4096)
-                except OSError:  # EIO: the child closed the terminal
-                    data = b""
-                if not data:
-                    raise AssertionError(f"{pattern!r} not seen before EOF: {self.output!r}")
-                self.output += data
-        return match.end()
-
-    def send(self, data: bytes) -> None:
-        os.write(self.fd, data)
-
-    def wait(self, timeout: float = 10.0) -> int:
-        deadline = time.monotonic() + timeout
-        while self.process.poll() is None:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the REPL did not exit; output: {self.output!r}")
-            # keep draining, or a child blocked on a full pty would never exit
-            if select.select([self.fd], [], [], 0.05)[0]:
-                with contextlib.suppress(OSError):
-                    self.output += os.read(self.fd, 4096)
-        return self.process.returncode
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        os.close(self.fd)
+@pytest.fixture(scope="module")
+def server() -> Iterator[EmbeddedServer]:
+    with EmbeddedServer(tokens_per_second=400) as srv:
+        yield srv
 
 
 @pytest.fixture
 def slow_server() -> Iterator[EmbeddedServer]:
-    # strict: an unknown model must be the API's 400 (levante serve --strict-models)
-    with EmbeddedServer(tokens_per_second=40, strict_models=True) as srv:
+    with EmbeddedServer(tokens_per_second=25) as srv:
         yield srv
 
 
-def open_streams(server: EmbeddedServer) -> int:
-    deadline = time.monotonic() + 5
-    while server.stats()["open"] and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return server.stats()["open"]
+@pytest.fixture
+def chat(tmp_path: pathlib.Path, server: EmbeddedServer) -> Iterator[Terminal]:
+    term = Terminal("chat", "--server-url", server.url, "--history", str(tmp_path / "history"))
+    yield term
+    term.close()
 
 
-def test_repl_ctrl_c_stops_a_reply_and_the_chat_goes_on(slow_server: EmbeddedServer) -> None:
-    term = Terminal("chat", "--server-url", slow_server.url, "--model", "levante-echo")
+def saved(term: Terminal, path: pathlib.Path, times: int = 1) -> list[dict[str, str]]:
+    term.send(f"/save {path}\r".encode())
+    term.expect(r"saved \d+ messages to", count=times)
+    messages: list[dict[str, str]] = json.loads(path.read_text())["messages"]
+    return messages
+
+
+def test_the_dev_model_quotes_the_turn_before() -> None:
+    spec = next(model for model in MODELS if model.id == "levante-chat")
+    first = [{"role": "user", "content": "my name is Ana"}]
+    assert "Before that" not in chat_reply(spec, first).text
+    second = [*first, {"role": "assistant", "content": "..."}, {"role": "user", "content": "?"}]
+    assert chat_reply(spec, second).text.endswith('Before that you said: "my name is Ana"')
+
+
+def test_commands_memory_reset_and_multi_line_input(chat: Terminal, tmp_path: pathlib.Path) -> None:
+    chat.expect(PROMPT, timeout=20)
+    chat.send(b"my name is Ana\r")
+    chat.expect(DONE)
+    chat.send(b"what is my name?\r")
+    # the reply shows the conversation was sent whole: the model quotes the turn before
+    chat.expect(r'Before that you said: "my name\s+is Ana".*' + DONE)
+    chat.send(b"/help\r")
+    chat.expect(r"/reset\s+forget the conversation.*Ctrl-C\s+stop the reply")
+    chat.send(b"/system be brief\r")
+    chat.expect(r"system message: be brief")
+    chat.send(b"/model levante-echo\r")
+    chat.expect(r"model: levante-echo")
+    chat.send(b"/nope\r")
+    chat.expect(r"unknown command /nope: /help lists them")
+    chat.send(b"/reset\r")
+    chat.expect(r"conversation cleared")
+    # multi-line: Alt-Enter, and a trailing backslash, both start a new line
+    chat.send(b"line one\x1b\rline two\\\rline three\r")
+    chat.expect(r"line one\nline two\nline three\n.*" + DONE)
+    chat.send(b"//slash\r")
+    chat.expect(r"\n/slash\n.*" + DONE)
+    messages = saved(chat, tmp_path / "chat.json")
+    assert messages == [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": "line one\nline two\nline three"},
+        {"role": "assistant", "content": "line one\nline two\nline three"},
+        {"role": "user", "content": "/slash"},
+        {"role": "assistant", "content": "/slash"},
+    ]  # /reset forgot Ana; commands were never sent
+    chat.send(b"/exit\r")
+    assert chat.wait() == 0
+
+
+def test_ctrl_c_at_the_prompt_clears_the_line_and_twice_quits(chat: Terminal) -> None:
+    chat.expect(PROMPT, timeout=20)
+    chat.send(b"-m levante-echo", pause=0.2)
+    chat.send(b"\x03", pause=0.2)  # clears the line, does not quit
+    assert chat.process.poll() is None
+    chat.send(b"/model levante-echo\r")
+    chat.expect(r"model: levante-echo")
+    chat.send(b"never sent", pause=0.2)
+    chat.send(b"\x03", pause=0.2)
+    chat.send(b"sent\r")
+    chat.expect(r"\n> sent\nsent\n")
+    assert "never" not in chat.screen.split("> sent")[1]
+    chat.send(b"\x03")  # on an empty line: a hint, then a second Ctrl-C quits
+    chat.expect(r"> Ctrl-C again or Ctrl-D to quit")
+    chat.send(b"\x03")
+    assert chat.wait() == 130
+    assert "Traceback" not in chat.screen
+
+
+def test_ctrl_c_during_a_reply_keeps_it_marked(
+    slow_server: EmbeddedServer, tmp_path: pathlib.Path
+) -> None:
+    term = Terminal(
+        "chat", "--server-url", slow_server.url, "-m", "levante-echo",
+        "--history", str(tmp_path / "history"),
+    )  # fmt: skip
     try:
-        at = term.expect(rb"> ")
-        term.send(b"alpha beta gamma\r")
-        # the reply, its stats line, then the next prompt
-        at = term.expect(rb"alpha beta gamma\r\n(?:.*\r\n)?alpha beta gamma", start=at)
-        at = term.expect(rb"first token [0-9.]+ s.*finish stop.*\r\n> ", start=at)
-
-        # ~200 tokens at 40/s: five seconds unless interrupted
-        words = " ".join(f"w{i}" for i in range(200))
+        term.expect(PROMPT, timeout=20)
+        words = " ".join(f"w{i}" for i in range(200))  # 8 s at 25 tokens/s
         term.send(words.encode() + b"\r")
-        at = term.expect(rb"w199\r\n", start=at)  # the terminal echoes the typed line
-        at = term.expect(rb"w3 ", start=at)  # the reply is streaming
+        term.expect(r"\nw0 w1 w2 w3 w4 ")  # the reply is streaming
         term.send(b"\x03")
-        at = term.expect(rb"reply interrupted\r\n> ", start=at, timeout=5)
-        reply = term.output[:at].rsplit(b"w199\r\n", 1)[1]
-        assert b"w199" not in reply  # stopped well before the end
-        assert b"Traceback" not in term.output
-        assert open_streams(slow_server) == 0
-        assert slow_server.stats()["aborted"] == 1
-
-        term.send(b"delta epsilon\r")
-        at = term.expect(rb"delta epsilon\r\n(?:.*\r\n)?delta epsilon", start=at)
-        at = term.expect(rb"finish stop.*\r\n> ", start=at)
-        # the interrupted turn was forgotten: history is alpha (2 msgs) + delta = 3 messages
-        stats_lines = re.findall(rb"usage (\d+) prompt", term.output)
-        assert [int(n) for n in stats_lines] == [4, 4 + 4 + 3]
-
-        term.send(b"\x04")  # Ctrl-D at the prompt
+        term.expect(r"reply interrupted \(kept in the conversation, marked as such\)\n>", 5)
+        deadline = time.monotonic() + 5
+        while slow_server.stats()["open"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert slow_server.stats() == {"open": 0, "completed": 0, "aborted": 1}
+        user, assistant = saved(term, tmp_path / "chat.json")
+        assert user == {"role": "user", "content": words}
+        kept = assistant["content"]
+        assert kept.endswith(" [interrupted]") and words.startswith(kept[: -len(" [interrupted]")])
+        assert "w199" not in kept  # stopped well before the end
+        term.send(b"\x04")  # Ctrl-D quits
         assert term.wait() == 0
-        assert slow_server.stats() == {"open": 0, "completed": 2, "aborted": 1}
+        assert "Traceback" not in term.screen
     finally:
         term.close()
 
 
-def test_repl_ctrl_c_at_the_prompt_exits_130(slow_server: EmbeddedServer) -> None:
-    term = Terminal("chat", "--server-url", slow_server.url, "--model", "levante-echo")
+def test_history_is_kept_across_sessions(server: EmbeddedServer, tmp_path: pathlib.Path) -> None:
+    history = str(tmp_path / "state" / "history")  # its folder is created on first use
+    first = Terminal("chat", "--server-url", server.url, "-m", "levante-echo", "--history", history)
     try:
-        term.expect(rb"> ")
-        # CPython's readline loses a SIGINT that lands between drawing the prompt and its
-        # select() (it then waits for input); a person is never that fast, so neither are we.
-        time.sleep(0.3)
-        term.send(b"\x03")
-        assert term.wait() == 130
-        assert b"Traceback" not in term.output
+        first.expect(PROMPT, timeout=20)
+        first.send(b"remember this line\r")
+        first.expect(DONE)
+        first.send(b"\x04")
+        assert first.wait() == 0
     finally:
-        term.close()
-
-
-def test_repl_exit_command_and_errors_keep_the_chat_alive(slow_server: EmbeddedServer) -> None:
-    term = Terminal("chat", "--server-url", slow_server.url, "--model", "no-such-model")
+        first.close()
+    second = Terminal(
+        "chat", "--server-url", server.url, "-m", "levante-echo", "--history", history
+    )
     try:
-        at = term.expect(rb"> ")
-        term.send(b"hello\r")
-        at = term.expect(
-            rb"levante: unknown model \(400\): Invalid model: no-such-model.*\r\n> ", start=at
-        )
-        term.send(b"/exit\r")
-        # an API error in the chat makes the exit status 1, like a one-shot error would
-        assert term.wait() == 1
-        assert b"Traceback" not in term.output
+        second.expect(PROMPT, timeout=20)
+        second.send(b"\x1b[A", pause=0.2)  # Up: the line typed in the first session
+        second.send(b"\r")
+        second.expect(r"> remember this line\nremember this line\n")
+        second.send(b"\x04")
+        assert second.wait() == 0
+    finally:
+        second.close()
+
+
+def test_markdown_is_rendered_and_wrapped_at_words(server: EmbeddedServer) -> None:
+    text = "**bold** and `code` then " + " ".join(["streaming"] * 14)
+    term = Terminal("chat", "--server-url", server.url, "-m", "levante-echo", text, columns=40)
+    try:
+        assert term.wait(20) == 0
+        reply = term.screen.split("\nlevante: first token")[0].splitlines()
+        assert reply[0].startswith("bold and code then streaming")  # no ** or backticks
+        assert " ".join(reply).split() == ["bold", "and", "code", "then"] + ["streaming"] * 14
+        assert all(len(line) <= 40 for line in reply)
     finally:
         term.close()
+
+
+def test_no_color_writes_the_reply_as_it_comes(server: EmbeddedServer) -> None:
+    term = Terminal(
+        "chat", "--server-url", server.url, "-m", "levante-echo", "-q", "**bold** `x`",
+        NO_COLOR="1",
+    )  # fmt: skip
+    try:
+        assert term.wait(20) == 0
+        assert term.screen == "**bold** `x`"
+        assert b"\x1b[" not in term.raw  # not one escape sequence: no colour, no cursor moves
+    finally:
+        term.close()
+
+
+def test_ctrl_c_while_the_chat_starts(server: EmbeddedServer) -> None:
+    # Ctrl-C while levante imports the client, prompt_toolkit and rich: the terminal is
+    # still in cooked mode, so ^C is a SIGINT. If the chat is up already (a fast machine),
+    # try again sooner.
+    for delay in (0.4, 0.2, 0.1):
+        term = Terminal("chat", "--server-url", server.url)
+        try:
+            term.send(b"", pause=delay)
+            if "chatting with" in term.screen:
+                continue
+            term.send(b"\x03")
+            assert term.wait() == 130
+            assert "Traceback" not in term.screen and "Error" not in term.screen
+            return
+        finally:
+            term.close()
+    pytest.fail("the chat was always up within 0.1 s: nothing left to interrupt")

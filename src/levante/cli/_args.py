@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 
 from .. import __version__
 
@@ -153,6 +154,12 @@ def port(text: str) -> int:
 # ---------------------------------------------------------------- the parser
 
 
+def default_history() -> str:
+    """``$XDG_STATE_HOME/levante/chat_history`` (``~/.local/state`` when unset)."""
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join("~", ".local", "state")
+    return os.path.join(state, "levante", "chat_history")
+
+
 def connection_options(parser: argparse.ArgumentParser, *, retries: int = 2) -> None:
     """``--server-url``, ``--api-key``, ``--retries`` and ``--quiet``."""
     parser.add_argument(
@@ -198,6 +205,18 @@ def _chat_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
         "--max-tokens", type=positive_int, metavar="N", help="reply length cap (default: none)"
     )
     chat.add_argument("--json", action="store_true", help="print raw chunks as JSON lines")
+    chat.add_argument(
+        "--plain",
+        action="store_true",
+        help="write replies as they arrive: no Markdown, colour or wrapping "
+        "(default when stdout is not a terminal or NO_COLOR is set)",
+    )
+    chat.add_argument(
+        "--history",
+        metavar="FILE",
+        default=default_history(),
+        help="where the interactive chat keeps what you typed, across sessions ('' for nowhere)",
+    )
     connection_options(chat)
 
 

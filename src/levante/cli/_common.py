@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..errors import (
     APIConnectionError,
@@ -43,10 +43,24 @@ class Fail(Exception):
         self.code = code
 
 
-def say(message: str) -> None:
-    """One ``levante: ...`` line on stderr (lost quietly if stderr is gone)."""
+def colour_allowed(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal and ``NO_COLOR`` (https://no-color.org) is unset."""
+    return bool(stream.isatty() and not os.environ.get("NO_COLOR"))
+
+
+def say(message: str, *, dim: bool = False) -> None:
+    """One ``levante: ...`` line on stderr, dimmed if asked and stderr takes colour
+    (lost quietly if stderr is gone)."""
+    line = f"levante: {message}"
+    if sys.stderr.isatty():  # break at spaces, not wherever the terminal's edge falls
+        import shutil
+        import textwrap
+
+        line = textwrap.fill(line, shutil.get_terminal_size().columns, break_on_hyphens=False)
+    if dim and colour_allowed(sys.stderr):
+        line = f"\x1b[2m{line}\x1b[0m"
     with contextlib.suppress(OSError):
-        print(f"levante: {message}", file=sys.stderr, flush=True)
+        print(line, file=sys.stderr, flush=True)
 
 
 def silence_stdout() -> None:

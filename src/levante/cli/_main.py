@@ -18,36 +18,16 @@ import signal
 import sys
 import threading
 
+from ._signals import Interrupted, take_over_ctrl_c
+
 TYPE_CHECKING = False  # not typing's: that import alone would slow the start by ~10 ms
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable, Sequence
-    from types import FrameType
 
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-
-
-class _Interrupted:
-    """Set by our SIGINT handler: once Ctrl-C was pressed, every way out is exit 130."""
-
-    seen = False
-
-
-def _on_sigint(signum: int, frame: FrameType | None) -> None:
-    _Interrupted.seen = True
-    raise KeyboardInterrupt
-
-
-def _take_over_ctrl_c() -> Callable[[int, FrameType | None], object] | int | None:
-    """Install our SIGINT handler; the previous one, or None outside the main thread."""
-    # A KeyboardInterrupt can surface as anything once it crosses native code (pydantic-core
-    # turns one raised during its import into a PanicException), so remember that it came.
-    _Interrupted.seen = False
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.signal(signal.SIGINT, _on_sigint)
 
 
 def _quietly(action: Callable[[], object]) -> None:
@@ -98,7 +78,7 @@ def _exit_code(exc: BaseException) -> int:
     """The exit code for ``exc``, after saying what went wrong; re-raises a bug."""
     if isinstance(exc, SystemExit):  # --help, --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
-    if _Interrupted.seen or isinstance(exc, KeyboardInterrupt):
+    if Interrupted.seen or isinstance(exc, KeyboardInterrupt):
         if sys.stderr.isatty():
             print(file=sys.stderr)  # the shell's prompt starts on its own line, after "^C"
         return EXIT_INTERRUPTED
@@ -135,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     For calling in-process (tests, scripts): the SIGINT handler is restored on return.
     """
-    previous = _take_over_ctrl_c()
+    previous = take_over_ctrl_c()
     try:
         return _guarded(argv)
     finally:
@@ -146,14 +126,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run() -> None:
     """The ``levante`` console script: run the command line, then exit with its code."""
     try:
-        _take_over_ctrl_c()
+        take_over_ctrl_c()
         code = _guarded(None)
         # From here on a Ctrl-C (say, while the interpreter shuts down) ends the process
         # silently instead of printing a traceback from wherever it lands.
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, signal.SIG_DFL)
     except BaseException as exc:  # a Ctrl-C inside the handlers of _guarded itself
-        if not (_Interrupted.seen or isinstance(exc, KeyboardInterrupt)):
+        if not (Interrupted.seen or isinstance(exc, KeyboardInterrupt)):
             raise
         code = EXIT_INTERRUPTED
     if code == EXIT_INTERRUPTED:

@@ -1,11 +1,10 @@
-"""One streamed reply: printed as it arrives, timed, and summed up in a stats line."""
+"""One streamed reply: shown as it arrives, timed, and summed up in a stats line."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +13,7 @@ from ._common import say
 if TYPE_CHECKING:
     from ..client import Mistral
     from ..models import CompletionEvent
+    from ._render import Renderer
 
 
 @dataclass
@@ -27,6 +27,34 @@ class Turn:
     tokens: int = 0
     usage: Any = None
     finish_reason: str | None = None
+
+    @property
+    def reply(self) -> str:
+        """The text received so far."""
+        return "".join(self.text)
+
+    def add(self, event: CompletionEvent) -> str:
+        """Take one event into account; returns the text it carries."""
+        chunk = event.data
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        text = ""
+        if chunk.choices:
+            choice = chunk.choices[0]
+            if choice.finish_reason is not None:
+                self.finish_reason = str(choice.finish_reason)
+            content = choice.delta.content
+            if isinstance(content, str):
+                text = content
+            elif content:  # content chunks (e.g. a reasoning model): keep the text parts
+                text = "".join(getattr(part, "text", "") or "" for part in content)
+        if text:
+            self.last_token = time.monotonic()
+            if self.first_token is None:
+                self.first_token = self.last_token
+            self.tokens += 1
+            self.text.append(text)
+        return text
 
     def stats_line(self) -> str:
         """Time to first token, tokens/s, usage and finish reason, on one line."""
@@ -48,9 +76,11 @@ class Turn:
         return ", ".join(parts)
 
 
-def chat_params(args: argparse.Namespace, messages: list[dict[str, Any]]) -> dict[str, Any]:
+def chat_params(
+    args: argparse.Namespace, model: str, messages: list[dict[str, Any]]
+) -> dict[str, Any]:
     """The ``chat.stream`` keyword arguments for ``messages``."""
-    params: dict[str, Any] = {"model": args.model, "messages": messages}
+    params: dict[str, Any] = {"model": model, "messages": messages}
     if args.temperature is not None:
         params["temperature"] = args.temperature
     if args.max_tokens is not None:
@@ -58,65 +88,36 @@ def chat_params(args: argparse.Namespace, messages: list[dict[str, Any]]) -> dic
     return params
 
 
-def _event_json(event: CompletionEvent) -> str:
-    return event.data.model_dump_json(by_alias=True, exclude_unset=True)
+def stream_reply(
+    client: Mistral,
+    params: dict[str, Any],
+    turn: Turn,
+    renderer: Renderer,
+    *,
+    json_lines: bool = False,
+) -> None:
+    """Stream one reply into ``turn`` and ``renderer`` (or stdout as JSON lines).
 
-
-def stream_reply(client: Mistral, args: argparse.Namespace, messages: list[dict[str, Any]]) -> Turn:
-    """Stream one reply to stdout; the stream is closed however this returns or raises."""
-    turn = Turn()
-    try:
-        with client.chat.stream(**chat_params(args, messages)) as stream:
-            _print_events(stream, args, turn)
-    finally:
-        # Whatever ended the reply, the next output (prompt, error) starts on a fresh line.
-        if not args.json and turn.text and not turn.text[-1].endswith("\n"):
-            sys.stdout.write("\n")
-            sys.stdout.flush()
-    return turn
-
-
-def _print_events(stream: Iterable[CompletionEvent], args: argparse.Namespace, turn: Turn) -> None:
+    The stream is closed, and the renderer too, however this returns or raises: a Ctrl-C
+    leaves ``turn`` holding the text received until then.
+    """
     out = sys.stdout
-    for event in stream:
-        chunk = event.data
-        if chunk.usage is not None:
-            turn.usage = chunk.usage
-        text = ""
-        if chunk.choices:
-            choice = chunk.choices[0]
-            if choice.finish_reason is not None:
-                turn.finish_reason = str(choice.finish_reason)
-            content = choice.delta.content
-            if isinstance(content, str):
-                text = content
-            elif content:  # content chunks (e.g. a reasoning model): keep the text parts
-                text = "".join(getattr(part, "text", "") or "" for part in content)
-        if text:
-            turn.last_token = time.monotonic()
-            if turn.first_token is None:
-                turn.first_token = turn.last_token
-            turn.tokens += 1
-            turn.text.append(text)
-        if args.json:
-            out.write(_event_json(event) + "\n")
-        elif text:
-            out.write(text)
-        else:
-            continue
-        out.flush()  # each token shows as soon as it arrives
+    try:
+        with client.chat.stream(**params) as stream:
+            for event in stream:
+                text = turn.add(event)
+                if json_lines:
+                    out.write(event.data.model_dump_json(by_alias=True, exclude_unset=True))
+                    out.write("\n")
+                    out.flush()
+                elif text:
+                    renderer.feed(text)
+    finally:
+        if not json_lines:
+            renderer.close()
 
 
-def reply_and_report(
-    client: Mistral, args: argparse.Namespace, messages: list[dict[str, Any]]
-) -> Turn:
-    """Stream one reply, then print its stats line (unless ``--quiet``)."""
-    turn = stream_reply(client, args, messages)
+def report(turn: Turn, args: argparse.Namespace) -> None:
+    """The dimmed stats line of ``turn`` on stderr, unless ``--quiet``."""
     if not args.quiet:
-        say(turn.stats_line())
-    return turn
-
-
-def interrupted_reply() -> None:
-    """Say that a reply was cut short (the stream is closed and the line ended already)."""
-    say("reply interrupted")
+        say(turn.stats_line(), dim=True)
