@@ -4,8 +4,9 @@
 Layers, top to bottom (a module may import only from its own layer or lower ones):
 
     cli/ > devserver/ > levante (the package's re-exports) > client.py, azure/gcp clients
-    > resources/ > _send.py > _request.py, _retry.py > models/, accumulate*
-    > connect_sse (_connect*) > _streaming/ > sse/ > errors.py, _checks.py, _version.py
+    > resources/ > _send.py > _endpoint.py > _response.py > _request.py, _retry.py
+    > models/, accumulate* > connect_sse (_connect*) > _streaming/ > _transport/ > sse/
+    > errors.py, _checks.py, _version.py
 
 Imports under ``if TYPE_CHECKING:`` are ignored (they never run); imports inside functions
 count, since a lazy import hides a cycle without removing it.
@@ -36,14 +37,19 @@ LAYERS: tuple[tuple[str, int], ...] = (
     ("levante.resources", 60),
     ("levante._send", 50),
     ("levante._auth", 50),
+    ("levante._endpoint", 47),
+    ("levante._response", 46),
     ("levante._request", 45),
     ("levante._retry", 45),
     ("levante.models", 40),
     ("levante.accumulate", 40),
+    ("levante.accumulate_audio", 40),
+    ("levante.accumulate_responses", 40),
     ("levante.structured", 40),
     ("levante._connect", 35),
     ("levante._reconnect", 35),
     ("levante._streaming", 30),
+    ("levante._transport", 25),
     ("levante.sse", 10),
     ("levante.errors", 0),
     ("levante._checks", 0),
