@@ -11,14 +11,18 @@
     │   └── InternalServerError                      5xx
     ├── APIConnectionError                           the server could not be reached
     │   └── APITimeoutError                          connect, read, write or pool timeout
-    └── StreamError                                  something went wrong inside a stream
-        ├── IncompleteStreamError                    the body ended (or the connection was
-        │                                            lost) before the stream did
-        ├── StreamAPIError                           the server sent an error inside the stream
-        ├── StreamDecodeError                        an event could not be decoded
-        ├── StreamEventTooLarge                      an event outgrew max_event_size
-        ├── StreamTimeout                            first_event_timeout / idle_timeout
-        └── StreamClosed                             the stream was closed while being read
+    ├── StreamError                                  something went wrong inside a stream
+    │   ├── IncompleteStreamError                    the body ended (or the connection was
+    │   │                                            lost) before the stream did
+    │   ├── StreamAPIError                           the server sent an error inside the stream
+    │   ├── StreamDecodeError                        an event could not be decoded
+    │   ├── StreamEventTooLarge                      an event outgrew max_event_size
+    │   ├── StreamTimeout                            first_event_timeout / idle_timeout
+    │   └── StreamClosed                             the stream was closed while being read
+    └── StructuredOutputError(raw, model)            structured output (chat.parse) that is
+                                                     not an instance of the requested model;
+                                                     also a ValueError, like the json and
+                                                     pydantic errors the official SDK raises
 
 The sans-IO decoder in :mod:`levante.sse` has its own small tree (``SSEError`` <-
 ``EventTooLarge``) because it imports nothing from the rest of levante; a stream turns
@@ -49,6 +53,7 @@ __all__ = [
     "StreamError",
     "StreamEventTooLarge",
     "StreamTimeout",
+    "StructuredOutputError",
     "error_class_for_status",
 ]
 
@@ -180,6 +185,25 @@ class StreamTimeout(StreamError):
 
 class StreamClosed(StreamError):
     """The stream was closed (from another thread or task) while it was being read."""
+
+
+class StructuredOutputError(MistralError, ValueError):
+    """Structured output that is not an instance of the requested model.
+
+    Raised by ``chat.parse`` and ``final_response()`` of ``chat.parse_stream`` (and by
+    :func:`levante.models.parse_chat_completion`) when a choice's text is not JSON or does
+    not validate. ``raw`` is that text exactly as the model wrote it, ``model`` the
+    pydantic class asked for and ``choice_index`` the choice; the
+    :class:`json.JSONDecodeError` or :class:`pydantic.ValidationError` is chained as
+    ``__cause__``. It is a :class:`ValueError` too, so code written for the official SDK
+    (which lets those two through, both ``ValueError`` subclasses) still catches it.
+    """
+
+    def __init__(self, message: str, *, raw: str, model: type[Any], choice_index: int = 0) -> None:
+        super().__init__(message)
+        self.raw = raw
+        self.model = model
+        self.choice_index = choice_index
 
 
 _BY_STATUS: dict[int, type[APIError]] = {

@@ -140,6 +140,16 @@ from .models_list import (
     ModelCard,
     ModelList,
 )
+from .structured import (
+    ParsedAssistantMessage,
+    ParsedChatCompletionChoice,
+    ParsedChatCompletionResponse,
+    content_text,
+    parse_chat_completion,
+    parse_structured_output,
+    response_format_from_pydantic_model,
+    strict_json_schema,
+)
 
 __all__ = [
     "AgentHandoffDoneEvent",
@@ -203,6 +213,9 @@ __all__ = [
     "ModelList",
     "Nullable",
     "OutputEntry",
+    "ParsedAssistantMessage",
+    "ParsedChatCompletionChoice",
+    "ParsedChatCompletionResponse",
     "Prediction",
     "RawAudio",
     "ReferenceChunk",
@@ -253,9 +266,14 @@ __all__ = [
     "UnknownTranscriptionStreamEventsData",
     "UsageInfo",
     "UserMessage",
+    "content_text",
     "decode_conversation_event",
     "decode_speech_event",
     "decode_transcription_event",
+    "parse_chat_completion",
+    "parse_structured_output",
     "request_body",
     "request_json",
+    "response_format_from_pydantic_model",
+    "strict_json_schema",
 ]
