@@ -3,7 +3,8 @@
 Async tests run on asyncio and trio through anyio. Stream tests run over both body readers
 (``body_reader``) against one live SSE server per module (``sse_server``); the helpers
 below (``loads``, ``raw``, ``assert_pooled``, ``assert_dropped``) are imported by them with
-``from conftest import ...``. ``dev_server`` serves levante's own dev server.
+``from conftest import ...``. ``dev_server`` serves levante's own dev server;
+``counted_dev_server`` also counts the requests it sees.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import httpx2
 import pytest
 
 import levante._streaming._body as body
-from liveserver import LiveServer, SSEApp, live_server, pool_connections
+from liveserver import CountingApp, LiveServer, SSEApp, live_server, pool_connections
 
 #: The live SSE server of a module: the app (to register bodies, count streams) and the
 #: running server (its URL, its connection count).
@@ -58,6 +59,17 @@ def dev_server() -> Iterator[LiveServer]:
 
     with live_server(create_app()) as srv:
         yield srv
+
+
+@pytest.fixture
+def counted_dev_server() -> Iterator[tuple[CountingApp, LiveServer]]:
+    """levante's dev server, fresh for each test, counting the requests it sees (for "bad
+    input never sends a request" tests)."""
+    from levante.devserver import create_app
+
+    app = CountingApp(create_app())
+    with live_server(app) as srv:
+        yield app, srv
 
 
 def loads(event: Any) -> Any:

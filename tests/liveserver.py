@@ -68,6 +68,29 @@ def live_server(app: Any, **config: Any) -> Iterator[LiveServer]:
         sock.close()
 
 
+class CountingApp:
+    """Wraps an ASGI app and counts the HTTP requests it sees, when it sees them (uvicorn's
+    own ``total_requests`` is updated after the response, so it races an assertion).
+
+    ``requests`` keeps (method, path, query string, headers) of each, headers lower-case.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.requests: list[tuple[str, str, str, dict[str, str]]] = []
+
+    @property
+    def seen(self) -> int:
+        return len(self.requests)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            query = scope["query_string"].decode("latin-1")
+            self.requests.append((scope["method"], scope["path"], query, headers))
+        await self.app(scope, receive, send)
+
+
 # -- helpers for streaming tests (added by the EventStream work) ---------------------------
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from mistralai.client.types import UNSET, BaseModel
 from mistralai.client.utils.serializers import unmarshal_json
+from pydantic import BaseModel as PydanticModel
 
 __all__ = ["assert_same_attributes", "official_dump", "official_event"]
 
@@ -42,7 +43,8 @@ def assert_same_attributes(ours: Any, theirs: Any, path: str = "") -> None:
     ``"UNKNOWN"``, the parsed payload in ``raw``) must be levante unknowns holding the
     same payload.
     """
-    if isinstance(theirs, BaseModel):
+    # any official model: the Azure and GCP clients have their own BaseModel classes
+    if isinstance(theirs, PydanticModel):
         if getattr(theirs, "is_unknown", False) is True:
             assert getattr(ours, "is_unknown", False) is True, f"{path}: not unknown"
             assert json.loads(ours.raw) == theirs.raw, path  # type: ignore[attr-defined]

@@ -28,7 +28,7 @@ from levante.models import (
     TranscriptionStreamTextDelta,
 )
 from levante.resources import SpeechStream, TranscriptionStream
-from liveserver import LiveServer, live_server
+from liveserver import CountingApp, LiveServer, live_server
 
 AUDIO = b"RIFF....any bytes will do"
 MODEL = "voxtral-mini-latest"
@@ -293,17 +293,23 @@ BAD_CALLS: dict[str, tuple[Any, type[Exception], str]] = {
 
 
 @pytest.mark.parametrize("name", list(BAD_CALLS))
-def test_bad_input_fails_before_any_request(server: LiveServer, name: str) -> None:
+def test_bad_input_fails_before_any_request(
+    counted_dev_server: tuple[CountingApp, LiveServer], name: str
+) -> None:
+    app, server = counted_dev_server
     call, error, phrase = BAD_CALLS[name]
-    before = server.total_requests
     with Mistral(server_url=server.url, retries=0) as client, pytest.raises(error, match=phrase):
         call(client)
-    assert server.total_requests == before
+    assert app.seen == 0
+    client.audio.transcriptions.complete(model=MODEL, file=AUDIO)  # the count works
+    assert app.seen == 1
 
 
 @pytest.mark.anyio
-async def test_bad_input_fails_before_any_request_async(server: LiveServer) -> None:
-    before = server.total_requests
+async def test_bad_input_fails_before_any_request_async(
+    counted_dev_server: tuple[CountingApp, LiveServer],
+) -> None:
+    app, server = counted_dev_server
     async with Mistral(server_url=server.url, retries=0) as client:
         with pytest.raises(ValueError, match="cannot read"):
             client.audio.transcriptions.stream_async(model=MODEL, file=Path("/no/such.wav"))
@@ -311,4 +317,4 @@ async def test_bad_input_fails_before_any_request_async(server: LiveServer) -> N
             await client.audio.transcriptions.complete_async(model=MODEL, file=io.StringIO("x"))
         with pytest.raises(TypeError, match="voice"):
             await client.audio.speech.complete_async(input="x", voice="v")  # type: ignore[call-overload]
-    assert server.total_requests == before
+    assert app.seen == 0

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ._version import __version__
     from .accumulate import ChatCompletionAccumulator
     from .accumulate_audio import SpeechAccumulator, TranscriptionAccumulator
+    from .azure import MistralAzure
     from .client import DEFAULT_SERVER_URL, DEFAULT_TIMEOUT, Mistral
     from .errors import (
         APIConnectionError,
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
         StreamEventTooLarge,
         StreamTimeout,
     )
+    from .gcp import MistralGCP
     from .models import (
         AssistantMessage,
         ChatCompletionChoice,
@@ -103,6 +105,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
     "_version": ("__version__",),
     "accumulate": ("ChatCompletionAccumulator",),
     "accumulate_audio": ("SpeechAccumulator", "TranscriptionAccumulator"),
+    "azure": ("MistralAzure",),
     "client": ("DEFAULT_SERVER_URL", "DEFAULT_TIMEOUT", "Mistral"),
     "errors": (
         "APIConnectionError",
@@ -124,6 +127,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "StreamEventTooLarge",
         "StreamTimeout",
     ),
+    "gcp": ("MistralGCP",),
     "models": (
         "AssistantMessage",
         "ChatCompletionChoice",
@@ -220,7 +224,9 @@ __all__ = [
     "InternalServerError",
     "JSONSchema",
     "Mistral",
+    "MistralAzure",
     "MistralError",
+    "MistralGCP",
     "ModelCard",
     "ModelList",
     "NotFoundError",

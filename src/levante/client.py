@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import TypeAlias
 
 import httpx2
+from typing_extensions import Self
 
 from ._checks import check_server_url, check_timeout_ms
 from ._request import NOT_GIVEN, APIRequest, NotGiven, RequestOptions, TimeoutTypes, coerce_timeout
@@ -28,6 +29,7 @@ __all__ = [
     "NOT_GIVEN",
     "SERVERS",
     "APIRequest",
+    "BaseClient",
     "Mistral",
     "RequestOptions",
     "RetryConfig",
@@ -47,36 +49,21 @@ def _named_server(server: str | None) -> str:
     return url
 
 
-class Mistral:
-    """Client for the Mistral API (and any server speaking its wire format).
+class BaseClient:
+    """What every client shares: the checked configuration, the sender, the lifecycle.
 
-    :param api_key: the API key, or a callable returning it; ``MISTRAL_API_KEY`` when
-        ``None``. A key is required only for the official API: a custom ``server_url``
-        (e.g. ``levante serve``) may be used without one.
-    :param server_url: base URL; when ``None``, the official server named by ``server``,
-        else ``MISTRAL_SERVER_URL``, else :data:`DEFAULT_SERVER_URL`.
-    :param server: an official server by name: ``"global"`` (``api.mistral.ai``), ``"eu"``
-        or ``"us"`` (see :data:`SERVERS`); ``server_url`` wins when both are given.
-    :param timeout: seconds or an ``httpx2.Timeout``. When not passed, clients levante
-        creates use :data:`DEFAULT_TIMEOUT` and a user-supplied client keeps its own; when
-        passed (``None`` disables timeouts) it applies to every request.
-    :param retries: an int (number of retries), a :class:`~levante.RetryConfig`, ``None``
-        (no retries) or the official SDK's ``RetryConfig``; default ``RetryConfig()``.
-    :param client: an ``httpx2.Client`` to use for sync calls (never closed by levante).
-    :param async_client: an ``httpx2.AsyncClient`` for async calls (never closed by levante).
-    :param timeout_ms: the official SDK's spelling of ``timeout``, in milliseconds.
-    :param retry_config: the official SDK's spelling of ``retries``.
-
-    Use it as a context manager (``with`` or ``async with``) or call :meth:`close` /
-    :meth:`aclose` to close the HTTP clients it created.
+    :class:`Mistral`, :class:`~levante.MistralAzure` and :class:`~levante.MistralGCP` derive
+    from it: each resolves its own defaults, may return a :class:`~levante._send.Sender`
+    subclass from :meth:`_create_sender` (URL rewriting, credentials), and hangs its
+    resources on the sender. Use a client as a context manager (``with`` or ``async
+    with``) or call :meth:`close` / :meth:`aclose` to close the HTTP clients it created.
     """
 
     def __init__(
         self,
-        api_key: ApiKey = None,
         *,
-        server_url: str | None = None,
-        server: str | None = None,
+        api_key: ApiKey,
+        server_url: str,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetryPolicy = DEFAULT_RETRIES,
         client: httpx2.Client | None = None,
@@ -84,12 +71,8 @@ class Mistral:
         timeout_ms: int | None = None,
         retry_config: RetryPolicy | NotGiven = NOT_GIVEN,
     ) -> None:
-        if api_key is None:
-            api_key = os.environ.get("MISTRAL_API_KEY") or None
         if api_key is not None and not isinstance(api_key, str) and not callable(api_key):
             raise TypeError(f"api_key must be a str or a callable, not {type(api_key).__name__}")
-        if server_url is None:
-            server_url = _named_server(server)
         if timeout_ms is not None:
             if not isinstance(timeout, NotGiven):
                 raise TypeError("pass either timeout (seconds) or timeout_ms, not both")
@@ -110,15 +93,6 @@ class Mistral:
             client=client,
             async_client=async_client,
         )
-        sender = self._sender
-        self.chat: Chat = Chat(sender)
-        self.fim: Fim = Fim(sender)
-        self.agents: Agents = Agents(sender)
-        self.beta: Beta = Beta(sender)
-        #: Alias of ``beta.conversations``.
-        self.conversations: Conversations = self.beta.conversations
-        self.models: Models = Models(sender)
-        self.audio: Audio = Audio(sender)
 
     def _create_sender(
         self,
@@ -167,7 +141,7 @@ class Mistral:
         """Close both HTTP clients levante created (user-supplied ones stay open)."""
         await self._sender.aclose()
 
-    def __enter__(self) -> Mistral:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -178,7 +152,7 @@ class Mistral:
     ) -> None:
         self.close()
 
-    async def __aenter__(self) -> Mistral:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(
@@ -188,3 +162,63 @@ class Mistral:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+class Mistral(BaseClient):
+    """Client for the Mistral API (and any server speaking its wire format).
+
+    :param api_key: the API key, or a callable returning it; ``MISTRAL_API_KEY`` when
+        ``None``. A key is required only for the official API: a custom ``server_url``
+        (e.g. ``levante serve``) may be used without one.
+    :param server_url: base URL; when ``None``, the official server named by ``server``,
+        else ``MISTRAL_SERVER_URL``, else :data:`DEFAULT_SERVER_URL`.
+    :param server: an official server by name: ``"global"`` (``api.mistral.ai``), ``"eu"``
+        or ``"us"`` (see :data:`SERVERS`); ``server_url`` wins when both are given.
+    :param timeout: seconds or an ``httpx2.Timeout``. When not passed, clients levante
+        creates use :data:`DEFAULT_TIMEOUT` and a user-supplied client keeps its own; when
+        passed (``None`` disables timeouts) it applies to every request.
+    :param retries: an int (number of retries), a :class:`~levante.RetryConfig`, ``None``
+        (no retries) or the official SDK's ``RetryConfig``; default ``RetryConfig()``.
+    :param client: an ``httpx2.Client`` to use for sync calls (never closed by levante).
+    :param async_client: an ``httpx2.AsyncClient`` for async calls (never closed by levante).
+    :param timeout_ms: the official SDK's spelling of ``timeout``, in milliseconds.
+    :param retry_config: the official SDK's spelling of ``retries``.
+
+    Use it as a context manager (``with`` or ``async with``) or call :meth:`close` /
+    :meth:`aclose` to close the HTTP clients it created.
+    """
+
+    def __init__(
+        self,
+        api_key: ApiKey = None,
+        *,
+        server_url: str | None = None,
+        server: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        retries: RetryPolicy = DEFAULT_RETRIES,
+        client: httpx2.Client | None = None,
+        async_client: httpx2.AsyncClient | None = None,
+        timeout_ms: int | None = None,
+        retry_config: RetryPolicy | NotGiven = NOT_GIVEN,
+    ) -> None:
+        if api_key is None:
+            api_key = os.environ.get("MISTRAL_API_KEY") or None
+        super().__init__(
+            api_key=api_key,
+            server_url=_named_server(server) if server_url is None else server_url,
+            timeout=timeout,
+            retries=retries,
+            client=client,
+            async_client=async_client,
+            timeout_ms=timeout_ms,
+            retry_config=retry_config,
+        )
+        sender = self._sender
+        self.chat: Chat = Chat(sender)
+        self.fim: Fim = Fim(sender)
+        self.agents: Agents = Agents(sender)
+        self.beta: Beta = Beta(sender)
+        #: Alias of ``beta.conversations``.
+        self.conversations: Conversations = self.beta.conversations
+        self.models: Models = Models(sender)
+        self.audio: Audio = Audio(sender)
