@@ -45,6 +45,8 @@ LAYERS: tuple[tuple[str, int], ...] = (
     ("levante.accumulate", 40),
     ("levante.accumulate_audio", 40),
     ("levante.accumulate_responses", 40),
+    ("levante.accumulate_parsed", 40),
+    ("levante.partial", 40),
     ("levante.structured", 40),
     ("levante._connect", 35),
     ("levante._reconnect", 35),
