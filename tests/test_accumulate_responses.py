@@ -73,9 +73,7 @@ def stream(*, done_events: bool = True, final_output: bool = True) -> list[dict[
 
     def item_events(index: int, item: dict[str, Any], deltas: list[dict[str, Any]]) -> None:
         started = {**item, "status": "in_progress"}
-        if item["type"] == "message":
-            started["content"] = []
-        elif item["type"] == "reasoning":
+        if item["type"] in ("message", "reasoning"):
             started["content"] = []
         else:
             started["arguments"] = ""
