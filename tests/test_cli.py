@@ -14,7 +14,6 @@ import pytest
 
 from clitools import TIMEOUT, closed_port, env, levante
 from levante.cli._args import build_parser
-from levante.cli._bench_stats import percentile
 from levante.devserver import EmbeddedServer
 
 
@@ -138,26 +137,6 @@ def test_interrupting_a_one_shot_reply_exits_130_and_closes_the_stream() -> None
         assert srv.stats() == {"open": 0, "completed": 0, "aborted": 1}
 
 
-def test_bench_on_the_embedded_server() -> None:
-    result = levante("bench", "--requests", "12", "--concurrency", "4", "--max-tokens", "20")
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].split() == ["p50", "p90", "p99"]
-    assert lines[1].startswith("ttft (ms)") and lines[2].startswith("tokens/s")
-    assert all(float(cell) > 0 for line in lines[1:3] for cell in line.split()[-3:])
-    assert "requests 12/12 ok, errors 0" in lines[3]
-
-
-def test_bench_counts_errors(keyed_server: EmbeddedServer) -> None:
-    result = levante(
-        "bench", "--server-url", keyed_server.url, "--api-key", "bad", "-n", "3", "-c", "2",
-        "--retries", "0",
-    )  # fmt: skip
-    assert result.returncode == 1
-    assert "errors 3" in result.stdout
-    assert "authentication failed (401)" in result.stderr
-
-
 def test_serve_runs_until_interrupted() -> None:
     port = closed_port()
     process = subprocess.Popen(
@@ -196,14 +175,6 @@ def test_serve_runs_until_interrupted() -> None:
     assert process.returncode == 130  # uvicorn shuts down, then re-raises the SIGINT
     assert b"dev server models: levante-echo" in err
     assert b"Traceback" not in err
-
-
-def test_percentile() -> None:
-    assert percentile([3.0, 1.0, 2.0], 50) == 2.0
-    assert percentile([1.0, 2.0], 50) == 1.5
-    assert percentile([5.0], 99) == 5.0
-    assert percentile([0.0, 10.0], 90) == pytest.approx(9.0)
-    assert percentile([], 50) != percentile([], 50)  # NaN
 
 
 def test_parser_defaults() -> None:

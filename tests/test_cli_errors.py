@@ -170,7 +170,7 @@ def test_every_option_has_help_with_its_default(command: str) -> None:
         if action.dest == "help":
             continue
         assert action.help, f"{command} {action.option_strings or action.dest} has no help"
-        if action.option_strings and action.default not in (None, False):
+        if action.option_strings and action.default is not None and action.default is not False:
             assert f"(default: {action.default})" in " ".join(text.split()), action.dest
     assert "exit codes: 0 ok" in text
 

@@ -37,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-class _Formatter(argparse.RawDescriptionHelpFormatter):
+class _Formatter(argparse.HelpFormatter):
     """Append ``(default: ...)`` to every option that has a default worth saying."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
@@ -46,7 +46,9 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         if (
             "%(default)" in text
             or "default:" in text
-            or default in (None, False, argparse.SUPPRESS)
+            or default is None
+            or default is False
+            or default == argparse.SUPPRESS
             or not action.option_strings
         ):
             return text
@@ -274,25 +276,78 @@ def _models_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     connection_options(models)
 
 
+def _bench_load_options(load: argparse._ArgumentGroup) -> None:
+    load.add_argument(
+        "--concurrency",
+        "-c",
+        type=positive_int,
+        default=8,
+        metavar="N",
+        help="requests in flight at most",
+    )
+    load.add_argument(
+        "--requests", "-n", type=positive_int, metavar="N",
+        help="requests to send (default: 64, or no limit with --duration)",
+    )  # fmt: skip
+    load.add_argument(
+        "--duration", type=positive_float, metavar="SECONDS",
+        help="stop sending after this long; requests in flight finish (default: no limit)",
+    )  # fmt: skip
+    load.add_argument(
+        "--rate", type=positive_float, metavar="PER_SECOND",
+        help="requests per second, Poisson arrivals (default: as fast as --concurrency "
+        "allows)",
+    )  # fmt: skip
+    load.add_argument(
+        "--warmup", type=non_negative_int, default=1, metavar="N",
+        help="requests sent first and not counted",
+    )  # fmt: skip
+    load.add_argument("--seed", type=int, default=0, help="seed of prompts and arrivals")
+    load.add_argument(
+        "--timeout", type=positive_float, default=60.0, metavar="SECONDS",
+        help="per-request timeout (reads and connects)",
+    )  # fmt: skip
+
+
 def _bench_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     bench = commands.add_parser(
         "bench",
         help="load-test a server: latency percentiles and throughput",
-        description="Send streamed chats to a Mistral- or OpenAI-compatible server and time them.",
+        description="Send streamed chats to a Mistral- or OpenAI-compatible server and "
+        "report TTFT, ITL, TPOT and end-to-end latency (mean, p50, p90, p95, p99, max), "
+        "requests/s and tokens/s. Without a server: the built-in dev server, paced like a "
+        "model.",
         formatter_class=_Formatter,
-        epilog=EXIT_CODES,
+        epilog=EXIT_CODES + "; bench exits 3 also when the key is refused",
     )
     bench.add_argument(
-        "--model",
-        "-m",
-        help="model id (default: levante-long on the dev server, else mistral-small-latest)",
-    )
+        "--model", "-m", help="model id (default: levante-long on the dev server, else "
+        f"{DEFAULT_MODEL})",
+    )  # fmt: skip
+    _bench_load_options(bench.add_argument_group("load"))
+    prompts = bench.add_argument_group("prompts").add_mutually_exclusive_group()
+    prompts.add_argument(
+        "--prompt-file", metavar="FILE", help="prompts, one per line, used in turn "
+        "(default: synthetic prompts)",
+    )  # fmt: skip
+    prompts.add_argument(
+        "--prompt-tokens", type=positive_int, default=64, metavar="N",
+        help="words in each synthetic prompt (the server's usage gives the tokens)",
+    )  # fmt: skip
     bench.add_argument(
-        "--concurrency", "-c", type=positive_int, default=8, help="requests in flight"
+        "--max-tokens", type=positive_int, default=128, metavar="N", help="reply length cap"
     )
-    bench.add_argument("--requests", "-n", type=positive_int, default=64, help="requests to send")
-    bench.add_argument("--max-tokens", type=positive_int, default=128, help="reply length cap")
-    connection_options(bench)
+    bench.add_argument("--json", action="store_true", help="print the report as JSON")
+    dev = bench.add_argument_group("built-in dev server (when no server is given)")
+    dev.add_argument(
+        "--dev-ttft", type=non_negative_float, default=0.2, metavar="SECONDS",
+        help="its delay before the first token",
+    )  # fmt: skip
+    dev.add_argument(
+        "--dev-tokens-per-second", type=non_negative_float, default=50.0, metavar="RATE",
+        help="its pace per stream (0: unpaced)",
+    )  # fmt: skip
+    connection_options(bench, retries=0)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -106,12 +106,14 @@ class Target:
     api_key: str | None
     embedded: Any = None
 
-    def client(self, retries: int) -> Mistral:
-        """A client for this target."""
+    def client(self, retries: int, **options: Any) -> Mistral:
+        """A client for this target (``options`` go to :class:`~levante.Mistral`)."""
         from ..client import Mistral
 
         try:
-            return Mistral(api_key=self.api_key, server_url=self.server_url, retries=retries)
+            return Mistral(
+                api_key=self.api_key, server_url=self.server_url, retries=retries, **options
+            )
         except (TypeError, ValueError) as exc:  # the client's own checks of the same values
             raise Fail(str(exc), EXIT_USAGE) from None
 
