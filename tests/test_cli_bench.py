@@ -82,8 +82,9 @@ def test_figures_match_a_paced_levante_serve(paced_serve: str, cli: Cli) -> None
     for metric, value in expected.items():
         for stat in ("mean", "p50"):
             assert within(data[metric][stat], value), (metric, stat, data[metric], value)
-    # 8 requests, 4 at a time: two rounds of one request's E2E
-    assert within(data["requests_per_s"], 8 / (2 * expected["e2e_ms"] / 1000))
+    # 8 requests, 4 at a time: two rounds of one request's E2E (as measured: the machine's
+    # own overhead, counted twice here, is not the pacing's)
+    assert within(data["requests_per_s"], 8 / (2 * data["e2e_ms"]["mean"] / 1000))
     assert within(data["output_tokens_per_s"], TOKENS * data["requests_per_s"], 0.001)
     assert (data["completed"], data["failed"], data["cancelled"]) == (8, 0, 0)
     # tokens from usage: the dev server counts a word as a token, +1 per message
