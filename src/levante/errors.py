@@ -8,13 +8,16 @@
     │   ├── NotFoundError                            404
     │   ├── HTTPValidationError                      422, with the parsed ``detail``
     │   ├── RateLimitError                           429
-    │   └── InternalServerError                      5xx
+    │   ├── InternalServerError                      5xx
+    │   └── NotAnEventStream                         a success status, but not text/event-stream
     ├── APIConnectionError                           the server could not be reached
     │   └── APITimeoutError                          connect, read, write or pool timeout
     ├── StreamError                                  something went wrong inside a stream
     │   ├── IncompleteStreamError                    the body ended (or the connection was
-    │   │                                            lost) before the stream did
+    │   │   │                                        lost) before the stream did
+    │   │   └── ReconnectError                       reconnecting gave up after max_attempts
     │   ├── StreamAPIError                           the server sent an error inside the stream
+    │   │   └── WorkflowStreamError                  a workflow stream's ``event: error``
     │   ├── StreamDecodeError                        an event could not be decoded
     │   ├── StreamEventTooLarge                      an event outgrew max_event_size
     │   ├── StreamTimeout                            first_event_timeout / idle_timeout
@@ -44,9 +47,11 @@ __all__ = [
     "IncompleteStreamError",
     "InternalServerError",
     "MistralError",
+    "NotAnEventStream",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ReconnectError",
     "StreamAPIError",
     "StreamClosed",
     "StreamDecodeError",
@@ -54,6 +59,7 @@ __all__ = [
     "StreamEventTooLarge",
     "StreamTimeout",
     "StructuredOutputError",
+    "WorkflowStreamError",
     "error_class_for_status",
 ]
 
@@ -127,6 +133,14 @@ class InternalServerError(APIError):
     """HTTP 5xx."""
 
 
+class NotAnEventStream(APIError):
+    """The server answered with a success status, but not with ``text/event-stream``.
+
+    The message names the status and the content type; ``body`` holds the start of what
+    was sent instead (the response is closed).
+    """
+
+
 class APIConnectionError(MistralError):
     """The request could not be sent or the response could not be received."""
 
@@ -165,6 +179,38 @@ class StreamAPIError(StreamError):
         super().__init__(message, events_delivered=events_delivered)
         self.payload = payload
         self.event = event
+
+
+class ReconnectError(IncompleteStreamError):
+    """Reconnecting gave up: ``attempts`` new requests in a row brought no event.
+
+    The last failure (a connection error, or the loss of the last connection) is chained
+    as ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, attempts: int, events_delivered: int = 0) -> None:
+        super().__init__(message, events_delivered=events_delivered)
+        self.attempts = attempts
+
+
+class WorkflowStreamError(StreamAPIError):
+    """A workflow stream ended with ``event: error`` (the official SDK's
+    ``StreamDisconnectedError``): ``error`` is the server's message and ``reason`` one of
+    ``"read_error"``, ``"stream_error"`` or ``"internal_error"``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        payload: Any,
+        event: Any,
+        error: str,
+        reason: str,
+        events_delivered: int = 0,
+    ) -> None:
+        super().__init__(message, payload=payload, event=event, events_delivered=events_delivered)
+        self.error = error
+        self.reason = reason
 
 
 class StreamDecodeError(StreamError):
