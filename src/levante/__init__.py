@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from typing import Any
 
     from . import errors, models, sse
+    from ._connect import aconnect_sse, connect_sse
+    from ._reconnect import Reconnect
     from ._retry import RetryConfig
     from ._streaming import (
         AsyncStreamContext,
@@ -38,15 +40,18 @@ if TYPE_CHECKING:
         IncompleteStreamError,
         InternalServerError,
         MistralError,
+        NotAnEventStream,
         NotFoundError,
         PermissionDeniedError,
         RateLimitError,
+        ReconnectError,
         StreamAPIError,
         StreamClosed,
         StreamDecodeError,
         StreamError,
         StreamEventTooLarge,
         StreamTimeout,
+        WorkflowStreamError,
     )
     from .gcp import MistralGCP
     from .models import (
@@ -94,6 +99,8 @@ if TYPE_CHECKING:
 # checkers read) and ``__all__`` in step: tests/test_lazy_import.py checks that they agree.
 _LAZY: dict[str, tuple[str, ...]] = {
     "": ("errors", "models", "sse"),
+    "_connect": ("aconnect_sse", "connect_sse"),
+    "_reconnect": ("Reconnect",),
     "_retry": ("RetryConfig",),
     "_streaming": (
         "AsyncStreamContext",
@@ -117,15 +124,18 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "IncompleteStreamError",
         "InternalServerError",
         "MistralError",
+        "NotAnEventStream",
         "NotFoundError",
         "PermissionDeniedError",
         "RateLimitError",
+        "ReconnectError",
         "StreamAPIError",
         "StreamClosed",
         "StreamDecodeError",
         "StreamError",
         "StreamEventTooLarge",
         "StreamTimeout",
+        "WorkflowStreamError",
     ),
     "gcp": ("MistralGCP",),
     "models": (
@@ -229,10 +239,13 @@ __all__ = [
     "MistralGCP",
     "ModelCard",
     "ModelList",
+    "NotAnEventStream",
     "NotFoundError",
     "PermissionDeniedError",
     "Prediction",
     "RateLimitError",
+    "Reconnect",
+    "ReconnectError",
     "ResponseFormat",
     "RetryConfig",
     "SSEDecoder",
@@ -259,7 +272,10 @@ __all__ = [
     "TranscriptionStreamAsync",
     "UsageInfo",
     "UserMessage",
+    "WorkflowStreamError",
     "__version__",
+    "aconnect_sse",
+    "connect_sse",
     "errors",
     "models",
     "sse",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from types import TracebackType
-from typing import NoReturn, TypeVar
+from typing import TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -34,6 +34,7 @@ from ._state import (
 __all__ = ["EventStreamAsync"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 _monotonic = time.monotonic
 
@@ -70,11 +71,7 @@ class EventStreamAsync(BaseEventStream[T]):
     _fair_mask = FAIRNESS_MASK
 
     def _init_io(self, response: httpx2.Response) -> None:
-        # The generic reader's generator, created at the first read (see _read).
-        self._chunks: AsyncGenerator[bytes] | None = None
-        self._read_chunk: AsyncRead | None = async_direct_reader(response)
-        # Whether aclose() can wake a read by shutting the socket down (see _read).
-        self._socket_wakes = own_socket(response) is not None
+        self._set_reader(response)
         self._reading = False
         self._scope: anyio.CancelScope | None = None
         self._released_event: anyio.Event | None = None
@@ -83,6 +80,13 @@ class EventStreamAsync(BaseEventStream[T]):
             self._token: object = anyio.lowlevel.current_token().native_token
         except Exception:
             self._token = None
+
+    def _set_reader(self, response: httpx2.Response) -> None:
+        # The generic reader's generator, created at the first read (see _read).
+        self._chunks: AsyncGenerator[bytes] | None = None
+        self._read_chunk: AsyncRead | None = async_direct_reader(response)
+        # Whether aclose() can wake a read by shutting the socket down (see _read).
+        self._socket_wakes = own_socket(response) is not None
 
     def __aiter__(self) -> EventStreamAsync[T]:
         return self
@@ -134,19 +138,70 @@ class EventStreamAsync(BaseEventStream[T]):
                     continue
             await self._finish(step)
 
-    async def _finish(self, step: Step) -> NoReturn:
-        """Carry out a step that ends the iteration."""
+    async def _finish(self, step: Step) -> None:
+        """Carry out a step that ends the iteration; returns only if a lost stream got a
+        new body (see :meth:`_reopen`), which the loop then reads."""
+        if step is LOST:
+            try:
+                if await self._reopen():
+                    return
+            except BaseException:
+                await self._release()
+                raise
+            if self._failure is None:
+                step = STOP
         if step is DRAIN:
             await self._drain()
             raise StopAsyncIteration
         await self._release()
-        if step is FAIL:
-            raise self._take_failure()
-        if step is LOST:
-            # The seam for reconnection: a stream that can get a new body would attach it
-            # and call _resume() here instead of raising. This one cannot.
+        if step is FAIL or step is LOST:
             raise self._take_failure()
         raise StopAsyncIteration
+
+    # -- the seam for reconnection (levante._connect) --------------------------------------
+
+    async def _reopen(self) -> bool:
+        """The body was cut short (a LOST step, ``_failure`` holding why): True once a new
+        body is attached (:meth:`_attach`). False ends the stream: raising ``_failure``
+        (the IncompleteStreamError, or what ``_fail`` stored instead), or cleanly if it
+        was cleared. The lost body is still open (:meth:`_drop_body`); whatever it raises
+        (cancellation included) releases the stream and propagates. This stream cannot
+        reconnect; a subclass that can overrides this, running its waits and requests
+        in :meth:`_guarded`."""
+        return False
+
+    async def _guarded(self, work: Callable[[], Awaitable[R]]) -> R | None:
+        """Run ``work`` so that ``aclose()`` from another task ends it at once, as it ends
+        a read: None then (the stream is closing), else what ``work`` returned."""
+        if self._state >= State.CLOSING:
+            return None
+        scope = self._scope = anyio.CancelScope()
+        self._reading = True
+        try:
+            with scope:
+                return await work()
+        finally:
+            self._reading = False
+            self._scope = None
+        return None  # aclose() cancelled the scope
+
+    async def _drop_body(self) -> None:
+        """Close the lost body's response, leaving the stream's state as it is."""
+        chunks, self._chunks = self._chunks, None
+        with anyio.CancelScope(shield=True):
+            await uncancellable(self._close_response(chunks, False))
+
+    def _attach(self, response: httpx2.Response) -> bool:
+        """Read ``response`` from now on, resuming a LOST stream; False (and ``response``
+        is left to the caller) if the stream was closed meanwhile."""
+        if not isinstance(response.stream, self._byte_stream):
+            raise TypeError(self._wrong_client)
+        if self._state >= State.CLOSING:
+            return False
+        self._response = response
+        self._set_reader(response)
+        self._resume()
+        return True
 
     async def _checkpoint(self) -> Step | None:
         """Yield to the event loop in a long backlog (fairness)."""

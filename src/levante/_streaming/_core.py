@@ -82,6 +82,8 @@ class StreamCore(Generic[T]):
 
     #: Set to FAIRNESS_MASK by a twin that must yield to its event loop in long backlogs.
     _fair_mask = 0
+    #: True in a stream that reconnects when its body ends cleanly (see ``_body_ended``).
+    _lost_at_end = False
 
     def __init__(
         self,
@@ -130,6 +132,7 @@ class StreamCore(Generic[T]):
         self._t_last = self._t0
         self._longest_gap = 0.0
         self._t_end: float | None = None
+        self._reconnections = 0
         # When the next event must have arrived by, or None.
         self._deadline: float | None = (
             self._t0 + self._first_timeout if self._first_timeout is not None else None
@@ -144,6 +147,11 @@ class StreamCore(Generic[T]):
         return self._decoder.last_event_id
 
     @property
+    def retry(self) -> int | None:
+        """The reconnection time the server asked for last (``retry:``, in ms), or None."""
+        return self._decoder.retry
+
+    @property
     def stats(self) -> StreamStats:
         """Counters and timings of this stream so far (see :class:`StreamStats`)."""
         end = self._t_end if self._t_end is not None else self._clock()
@@ -154,6 +162,7 @@ class StreamCore(Generic[T]):
             bytes=self._bytes,
             elapsed=end - self._t0,
             longest_gap=self._longest_gap,
+            reconnections=self._reconnections,
         )
 
     # -- the decision step ---------------------------------------------------------------
@@ -191,6 +200,10 @@ class StreamCore(Generic[T]):
                 return self._fail(reported)
         try:
             item = self._decode(event)
+        except StreamAPIError as exc:
+            # decode may report an in-stream error itself, in a type of its own (e.g. a
+            # workflow stream's event: error); no cost to events that decode normally
+            return self._fail(exc)
         except Exception as exc:
             error = StreamDecodeError(
                 f"could not decode a {event.event!r} event: {exc}",
@@ -266,6 +279,10 @@ class StreamCore(Generic[T]):
         elif self._end.kind != "body" and self._state is _OPEN:
             expected = self._end.expected()
             self._lose(IncompleteStreamError(f"the response body ended before {expected}"))
+        elif self._lost_at_end and self._state is _OPEN:
+            # EventSource's rule, which a reconnecting stream may follow: the end of the
+            # body is a lost connection too; only a 204 or an error ends the stream
+            self._lose(IncompleteStreamError("the response body ended"))
         else:
             self._advance(State.ENDED)
 
@@ -343,6 +360,7 @@ class StreamCore(Generic[T]):
         self._interrupt = None
         first = self._first_timeout
         self._deadline = self._clock() + first if first is not None else None
+        self._reconnections += 1
         self._state = State.OPEN
 
     def _begin_release(self) -> bool:

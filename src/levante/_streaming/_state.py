@@ -100,3 +100,5 @@ class StreamStats:
     elapsed: float
     #: The longest time between two reads that each completed at least one event.
     longest_gap: float
+    #: New connections a reconnecting stream took after losing one (see ``Reconnect``).
+    reconnections: int = 0

@@ -8,7 +8,7 @@ import time
 import warnings
 from collections.abc import Generator
 from types import TracebackType
-from typing import NoReturn, TypeVar
+from typing import TypeVar
 
 import httpx2
 
@@ -88,6 +88,15 @@ class EventStream(BaseEventStream[T]):
     def _init_io(self, response: httpx2.Response) -> None:
         # Reentrant: close() may run in a signal handler on the reading thread.
         self._lock = threading.RLock()
+        self._set_reader(response)
+        # A read is in progress (the only time another thread must not touch _chunks).
+        self._reading = False
+        self._reader = 0
+        self._read_deadline: float | None = None
+        self._released_event: threading.Event | None = None
+        self._armed_at: float | None = None
+
+    def _set_reader(self, response: httpx2.Response) -> None:
         # Nothing is started until the first read, so choosing the reader costs nothing.
         direct = sync_direct_reader(response)
         self._chunks: Generator[bytes] | None = None
@@ -95,12 +104,6 @@ class EventStream(BaseEventStream[T]):
             chunks = self._chunks = sync_chunks(response)
             direct = functools.partial(next, chunks, None)
         self._read_chunk: SyncRead = direct
-        # A read is in progress (the only time another thread must not touch _chunks).
-        self._reading = False
-        self._reader = 0
-        self._read_deadline: float | None = None
-        self._released_event: threading.Event | None = None
-        self._armed_at: float | None = None
 
     def __iter__(self) -> EventStream[T]:
         return self
@@ -172,19 +175,71 @@ class EventStream(BaseEventStream[T]):
             self._feed(data)
         return None
 
-    def _finish(self, step: Step) -> NoReturn:
-        """Carry out a step that ends the iteration."""
+    def _finish(self, step: Step) -> None:
+        """Carry out a step that ends the iteration; returns only if a lost stream got a
+        new body (see :meth:`_reopen`), which the loop then reads."""
+        if step is LOST:
+            try:
+                if self._reopen():
+                    return
+            except BaseException:
+                self._release()
+                raise
+            if self._failure is None:
+                step = STOP
         if step is DRAIN:
             self._drain()
             raise StopIteration
         self._release()
-        if step is FAIL:
-            raise self._take_failure()
-        if step is LOST:
-            # The seam for reconnection: a stream that can get a new body would attach it
-            # and call _resume() here instead of raising. This one cannot.
+        if step is FAIL or step is LOST:
             raise self._take_failure()
         raise StopIteration
+
+    # -- the seam for reconnection (levante._connect) --------------------------------------
+
+    def _reopen(self) -> bool:
+        """The body was cut short (a LOST step, ``_failure`` holding why): True once a new
+        body is attached (:meth:`_attach`). False ends the stream: raising ``_failure``
+        (the IncompleteStreamError, or what ``_fail`` stored instead), or cleanly if it
+        was cleared. Runs on the reading thread with the lost body still open
+        (:meth:`_drop_body`); whatever it raises releases the stream and propagates.
+        This stream cannot reconnect; a subclass that can overrides this."""
+        return False
+
+    def _wait(self, seconds: float) -> bool:
+        """Sleep ``seconds`` unless :meth:`close` is called meanwhile (from any thread),
+        which ends the wait at once; False if the stream is closing."""
+        with self._lock:
+            if self._state >= State.CLOSING:
+                return False
+            event = self._released_event
+            if event is None:
+                # close() sets it once it has released the stream
+                event = self._released_event = threading.Event()
+        event.wait(seconds)
+        return self._state < State.CLOSING
+
+    def _drop_body(self) -> None:
+        """Close the lost body's response, leaving the stream's state as it is."""
+        try:
+            if self._chunks is not None:
+                self._chunks.close()
+            self._response.close()
+        except (httpx2.HTTPError, OSError):
+            pass  # the connection is gone either way
+
+    def _attach(self, response: httpx2.Response) -> bool:
+        """Read ``response`` from now on, resuming a LOST stream; False (and ``response``
+        is left to the caller) if the stream was closed meanwhile."""
+        if not isinstance(response.stream, self._byte_stream):
+            raise TypeError(self._wrong_client)
+        with self._lock:  # close() from another thread must see one response or the other
+            if self._state >= State.CLOSING:
+                return False
+            self._response = response
+            self._set_reader(response)
+            self._resume()
+        return True
 
     def _read(self, deadline: float) -> Step | None:
         """One read with a deadline, handed to the core; a step if it was cut short.
