@@ -10,14 +10,13 @@ compressed bytes, not what decompression would make of them.
 from __future__ import annotations
 
 import json
-from typing import Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 import anyio
 import httpx2
 from pydantic import BaseModel, ValidationError
 
 from ._checks import describe_error, redact
-from ._request import APIRequest
 from ._streaming import abort_body
 from .errors import (
     APIConnectionError,
@@ -27,6 +26,10 @@ from .errors import (
     MistralError,
     error_class_for_status,
 )
+
+if TYPE_CHECKING:
+    # only a type: reading answers sits below the request layer (connect_sse uses it)
+    from ._request import APIRequest
 
 __all__ = [
     "ERROR_BODY_LIMIT",
