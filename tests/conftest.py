@@ -1,8 +1,9 @@
 """Shared pytest configuration, fixtures and helpers.
 
-Async tests run on asyncio and trio through anyio. Stream tests run over both body readers
-(``body_reader``) against one live SSE server per module (``sse_server``); the helpers
-below (``loads``, ``raw``, ``assert_pooled``, ``assert_dropped``) are imported by them with
+Async tests run on asyncio and trio through anyio. Stream tests run over every body reader
+(``body_reader``: httpx2's direct and generic ones, and levante's aiohttp transport)
+against one live SSE server per module (``sse_server``); the helpers below (``loads``,
+``raw``, ``assert_pooled``, ``assert_dropped``) are imported by them with
 ``from conftest import ...``. ``dev_server`` serves levante's own dev server;
 ``counted_dev_server`` also counts the requests it sees.
 """
@@ -18,6 +19,8 @@ import httpx2
 import pytest
 
 import levante._streaming._body as body
+import liveserver
+from levante._transport import AiohttpTransport
 from liveserver import CountingApp, LiveServer, SSEApp, live_server, pool_connections
 
 #: The live SSE server of a module: the app (to register bodies, count streams) and the
@@ -32,16 +35,37 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture(params=["direct", "generic"])
+@pytest.fixture(params=["direct", "generic", "aiohttp"])
 def body_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run a test over both ways a stream reads its body (see levante/_streaming/_body.py).
+    """Run a test over every way a stream reads its body (see levante/_streaming/_body.py).
 
     ``direct`` is what a response from httpx2's own HTTP/1.1 transport gets; ``generic``
-    (the byte iterator every other transport gets) is forced by hiding the known chain.
+    (the byte iterator every other transport gets) is forced by hiding the known chain;
+    ``aiohttp`` sends through levante's aiohttp transport (``Mistral()``'s default on
+    asyncio), whose bodies have a reader of their own: async suites take their client's
+    transport from ``liveserver.async_transport``.
     """
     if request.param == "generic":
         monkeypatch.setattr(body, "_CHAINS", None)
+    elif request.param == "aiohttp":
+        monkeypatch.setattr(liveserver, "async_transport", AiohttpTransport)
     return str(request.param)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The aiohttp transport sends with aiohttp on asyncio only (on trio it hands over to
+    httpx2's own transport, which ``direct`` covers): drop its sync and trio duplicates."""
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec is not None else {}
+        aiohttp_elsewhere = params.get("body_reader") == "aiohttp" and (
+            params.get("anyio_backend") != "asyncio"
+        )
+        (drop if aiohttp_elsewhere else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,14 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
+
+from levante._transport import AiohttpTransport
 
 
 @dataclass
@@ -33,6 +35,10 @@ class LiveServer:
     @property
     def total_requests(self) -> int:
         return self.server.server_state.total_requests
+
+    def connection_ids(self) -> set[int]:
+        """Identities of the connections the server holds now (same id: same connection)."""
+        return {id(conn) for conn in self.server.server_state.connections}
 
     def wait_for_connections(self, expected: int, timeout: float = 5.0) -> int:
         """Poll until the server holds ``expected`` open connections; return the last count."""
@@ -95,8 +101,29 @@ class CountingApp:
 
 
 def pool_connections(client: Any) -> list[Any]:
-    """The httpcore2 connections an ``httpx2.Client`` / ``AsyncClient`` pool holds now."""
-    return list(client._transport._pool.connections)
+    """The connections an ``httpx2.Client`` / ``AsyncClient`` pool holds now.
+
+    httpcore2's connection objects; for levante's aiohttp transport, stand-ins with the
+    same ``is_idle()`` (aiohttp keeps no per-connection object worth showing).
+    """
+    transport = client._transport
+    if isinstance(transport, AiohttpTransport):
+        in_use, idle = transport.pool_stats()
+        return [_AiohttpConnection(False)] * in_use + [_AiohttpConnection(True)] * idle
+    return list(transport._pool.connections)
+
+
+@dataclass(frozen=True)
+class _AiohttpConnection:
+    idle: bool
+
+    def is_idle(self) -> bool:
+        return self.idle
+
+
+#: What the async lifecycle suites send through: None is httpx2's own transport; the
+#: ``body_reader`` fixture (conftest.py) swaps in levante's aiohttp transport.
+async_transport: Callable[[], Any] = lambda: None  # noqa: E731
 
 
 def idle_pool_connections(client: Any) -> int:

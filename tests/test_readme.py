@@ -25,6 +25,7 @@ EXPECTED = [
     "truncated after 2 events",  # IncompleteStreamError
     "no first token in time",  # StreamTimeout
     "levante",  # retries: the 429 is retried, then the reply
+    "levante",  # your own HTTP clients, used as given
     "conversation.response.done",  # conversations
     "[('one', '7'), ('two', '7')]",  # the sans-IO decoder
 ]

@@ -18,6 +18,7 @@ import pytest
 from conftest import Server, loads, raw
 from levante._streaming import EventStream, EventStreamAsync
 from levante._streaming._body import async_direct_reader, sync_direct_reader
+from levante._transport import AiohttpTransport
 from levante.errors import IncompleteStreamError
 from liveserver import pool_connections, serve_raw_once
 
@@ -428,3 +429,42 @@ async def test_an_async_transport_error_names_its_request() -> None:
     cause = info.value.__cause__
     assert isinstance(cause, httpx2.RemoteProtocolError)
     assert cause.request is response.request
+
+
+# -- a transport with a reader of its own (levante's aiohttp transport) --------------------
+
+
+# aiohttp runs on asyncio only (on trio the transport hands over to httpx2's own).
+on_asyncio = pytest.mark.parametrize("anyio_backend", ["asyncio"])
+
+
+@pytest.mark.anyio
+@on_asyncio
+@pytest.mark.parametrize("seed", [6, 7])
+async def test_aiohttp_bodies_are_read_by_the_transports_reader(server: Server, seed: int) -> None:
+    parts = random_parts(seed)
+    path = raw(server[0], parts)
+    transport = AiohttpTransport()
+    async with httpx2.AsyncClient(transport=transport, base_url=server[1].url) as client:
+        async with client.stream("GET", path) as response:
+            read = async_direct_reader(response)
+            assert read is not None and read.__qualname__.startswith("AiohttpResponseStream.")
+            assert response.is_stream_consumed  # a second reader gets StreamConsumed
+            direct = await read_all_async(read)
+        async with client.stream("GET", path) as response:
+            generic = [chunk async for chunk in response.aiter_bytes()]
+        assert b"".join(direct) == b"".join(generic) == b"".join(parts)
+        assert transport.pool_stats() == (0, 1)  # both read to the end, one connection
+
+
+@pytest.mark.anyio
+@on_asyncio
+async def test_aiohttp_bodies_to_decode_take_the_generic_reader(server: Server) -> None:
+    path = raw(server[0], [gzip.compress(b"".join(EVENTS))], {"content-encoding": "gzip"})
+    async with (
+        httpx2.AsyncClient(transport=AiohttpTransport(), base_url=server[1].url) as client,
+        client.stream("GET", path) as response,
+    ):
+        assert async_direct_reader(response) is None
+        stream = EventStreamAsync(response, loads, sentinel="[DONE]")
+        assert [item["i"] async for item in stream] == [0, 1]

@@ -19,6 +19,7 @@ import anyio
 import httpx2
 import pytest
 
+import liveserver
 from conftest import Server, loads, raw
 from levante._streaming import EventStream, EventStreamAsync
 from levante.errors import StreamAPIError, StreamClosed, StreamTimeout
@@ -187,7 +188,10 @@ async def test_async_soak(sse_server: Server) -> None:
         for exit_by in plan:
             await run_async(client, exit_by, local, error_path)
 
-    async with httpx2.AsyncClient(base_url=sse_server[1].url, timeout=10) as client:
+    transport = liveserver.async_transport()
+    async with httpx2.AsyncClient(
+        base_url=sse_server[1].url, timeout=10, transport=transport
+    ) as client:
         with pytest.warns(ResourceWarning, match="unclosed <EventStreamAsync"):
             with anyio.fail_after(50):
                 async with anyio.create_task_group() as tg:

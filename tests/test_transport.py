@@ -208,6 +208,26 @@ async def test_shutting_the_socket_down_wakes_a_blocked_read(server: Any, loop: 
     quiet(server)
 
 
+@pytest.mark.anyio
+async def test_a_cancelled_iteration_stops_within_a_chunk_or_two(server: Any) -> None:
+    # Bytes already buffered come without a trip through the loop; the iteration must
+    # still let a cancellation in, or aborting it would read the whole body first.
+    quiet(server)
+    transport = AiohttpTransport()
+    async with httpx2.AsyncClient(transport=transport, base_url=server[1].url) as client:
+        tail = 50_000_000  # a 50 MB comment after the events
+        async with client.stream("GET", f"/sse?n=1&tail={tail}") as response:
+            chunks = response.aiter_raw()
+            received = len(await chunks.__anext__())
+            with anyio.CancelScope() as scope:
+                scope.cancel()
+                async for chunk in chunks:
+                    received += len(chunk)
+            assert received < 1_000_000
+        assert transport.pool_stats() == (0, 0)
+    quiet(server)
+
+
 # -- errors --------------------------------------------------------------------------------
 
 

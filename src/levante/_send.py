@@ -50,6 +50,7 @@ from ._response import (
 )
 from ._retry import RetryConfig, RetryState
 from ._streaming import AsyncStreamContext, EventStream, EventStreamAsync
+from ._transport import new_async_client, new_sync_client
 from ._version import __version__
 from .errors import MistralError
 
@@ -169,7 +170,7 @@ class Sender:
             with self._lock:
                 client = self._client
                 if client is None:
-                    client = self._client = httpx2.Client(timeout=self.timeout or DEFAULT_TIMEOUT)
+                    client = self._client = new_sync_client(self.timeout or DEFAULT_TIMEOUT)
                     # A sender dropped without close() (a script's module-level client)
                     # still closes its pool, at garbage collection or at exit. Streams
                     # keep their sender alive, so this never cuts a stream being read.
@@ -183,9 +184,8 @@ class Sender:
             with self._lock:
                 client = self._async_client
                 if client is None:
-                    client = self._async_client = httpx2.AsyncClient(
-                        timeout=self.timeout or DEFAULT_TIMEOUT
-                    )
+                    # Over aiohttp on asyncio, uncapped: see levante._transport.
+                    client = self._async_client = new_async_client(self.timeout or DEFAULT_TIMEOUT)
         return client
 
     def close(self) -> None:

@@ -20,6 +20,10 @@ Design rules (keep them when changing this module):
    the pool and drops any other, as usual.
 3. Opening a reader does no I/O and starts nothing; a reader that is never called needs
    no cleanup of its own beyond closing the response.
+4. A transport whose byte stream is a :class:`~levante._transport.DirectByteStream`
+   (levante's aiohttp transport) reads its own bodies one call per chunk: an async
+   response from it, under exactly httpx2's client wrapper, with a plain unread body,
+   is read through that reader, with the same marking as consumed.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from typing import Any
 import h11
 import httpcore2
 import httpx2
+
+from .._transport import DirectByteStream
 
 __all__ = [
     "AsyncRead",
@@ -205,8 +211,29 @@ def sync_direct_reader(response: httpx2.Response) -> SyncRead | None:
     return read
 
 
+def _transport_reader(response: httpx2.Response) -> AsyncRead | None:
+    """The reader a transport offers for its own bodies (see rule 4), or None."""
+    if _CHAINS is None or not _plain_body(response):
+        return None
+    stream: Any = response.stream
+    if type(stream) is not _CHAINS[1][0]:  # httpx2's BoundAsyncStream
+        return None
+    inner = getattr(stream, "_stream", None)
+    if not isinstance(inner, DirectByteStream):
+        return None
+    response.is_stream_consumed = True
+    return inner.direct_reader()
+
+
 def async_direct_reader(response: httpx2.Response) -> AsyncRead | None:
-    """The async twin of :func:`sync_direct_reader`; its end is StopAsyncIteration."""
+    """The async twin of :func:`sync_direct_reader`; its end is StopAsyncIteration.
+
+    A body from a transport with a reader of its own (levante's aiohttp transport) is
+    read with that reader instead (rule 4).
+    """
+    direct = _transport_reader(response)
+    if direct is not None:
+        return direct
     parts = _direct_parts(response, sync=False)
     if parts is None:
         return None

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 import httpx2
 
+from .._transport import shut_down
+
 __all__ = ["WATCHDOG", "own_socket", "shutdown_socket"]
 
 
@@ -52,11 +54,11 @@ def shutdown_socket(response: httpx2.Response) -> None:
     # Already shut down or closed is fine: the reader is waking up anyway. The base
     # method, because SSLSocket.shutdown would also drop its SSL object under the feet of
     # the reading thread.
-    with contextlib.suppress(OSError):
-        if isinstance(sock, socket.socket):
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
-        else:
-            sock.shutdown(socket.SHUT_RDWR)
+    else:
+        shut_down(sock)  # an event loop's socket, uvloop's included
 
 
 class _Watchdog:

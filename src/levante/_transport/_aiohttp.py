@@ -17,17 +17,15 @@ Design rules (keep them when changing this module):
    (aiohttp's ``sock_connect``), ``read`` bounds each wait for bytes, response head
    included (``sock_read``), ``pool`` plus ``connect`` bound getting a connection at all.
    aiohttp has no write timeout: a request body is written without one.
-4. A body is read with one ``readany()`` per chunk: it returns everything buffered, so a
-   stream that falls behind catches up in few reads. A body read to its end gives its
-   connection back to the pool at once (aiohttp does so at the end of the payload); a
-   body closed before its end closes its connection.
+4. A body is read with one ``read(READ_SIZE)`` per chunk: it returns what is buffered, up
+   to 64 KiB, so a stream that falls behind catches up in few reads. A body read to its
+   end gives its connection back to the pool at once (aiohttp does so at the end of the
+   payload); a body closed before its end closes its connection.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
 import ssl
 from collections.abc import AsyncIterator
 from typing import Any, Final
@@ -37,7 +35,7 @@ import httpx2
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import CIMultiDict
 
-from ._base import AsyncRead, DirectByteStream, PoolStats
+from ._base import AsyncRead, DirectByteStream, PoolStats, shut_down
 
 __all__ = [
     "AiohttpResponseStream",
@@ -45,8 +43,11 @@ __all__ = [
     "open_session",
     "pool_stats",
     "send",
-    "shutdown_socket",
 ]
+
+#: The most one read returns: what is buffered, up to this (httpcore2 reads 64 KiB too), so
+#: a reader that stops after some bytes (a stream draining its tail) is not handed more.
+READ_SIZE: Final = 65536
 
 # The headers aiohttp would add when the request lacks them; httpx2 has already set the
 # ones it wants (rule 1).
@@ -190,20 +191,6 @@ async def send(session: aiohttp.ClientSession, request: httpx2.Request) -> httpx
     )
 
 
-def shutdown_socket(sock: Any) -> None:
-    """Shut ``sock`` down for both directions: its reader sees the end, its peer a FIN.
-
-    uvloop's transport sockets refuse ``shutdown()``; shutting a duplicate down does the
-    same, since shutdown acts on the socket, not on the descriptor.
-    """
-    with contextlib.suppress(OSError):
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except TypeError:
-            with socket.fromfd(sock.fileno(), sock.family, sock.type) as duplicate:
-                duplicate.shutdown(socket.SHUT_RDWR)
-
-
 class _Socket:
     """A connection's socket as the ``socket`` extra gives it: everything delegated but
     ``shutdown``, which works on uvloop too."""
@@ -214,7 +201,7 @@ class _Socket:
         self._sock = sock
 
     def shutdown(self, how: int) -> None:
-        shutdown_socket(self._sock)
+        shut_down(self._sock)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
@@ -252,14 +239,17 @@ class AiohttpResponseStream(DirectByteStream):
             except StopAsyncIteration:
                 return
             yield chunk
+            # A read of buffered bytes does not yield to the loop, so without a checkpoint
+            # a cancellation (an abort of the iteration) would wait for the whole body.
+            await asyncio.sleep(0)
 
     def direct_reader(self) -> AsyncRead:
-        """One ``readany()`` per call, errors mapped (rule 2); StopAsyncIteration at the end."""
-        readany = self._response.content.readany
+        """One ``read()`` per call, errors mapped (rule 2); StopAsyncIteration at the end."""
+        content_read = self._response.content.read
 
         async def read() -> bytes:
             try:
-                chunk = await readany()
+                chunk = await content_read(READ_SIZE)
             except MAPPED as exc:
                 raise httpx_error(exc) from exc
             except RuntimeError as exc:
@@ -283,5 +273,5 @@ class AiohttpResponseStream(DirectByteStream):
         transport = None if connection is None else connection.transport
         sock = None if transport is None else transport.get_extra_info("socket")
         if sock is not None:
-            shutdown_socket(sock)
+            shut_down(sock)
         response.close()

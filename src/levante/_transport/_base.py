@@ -8,12 +8,14 @@ the byte stream, which at one event per read is most of what a stream costs.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from collections.abc import Callable, Coroutine
 from typing import Any, Final, NamedTuple
 
 import httpx2
 
-__all__ = ["HTTPX_UNCAPPED_LIMITS", "AsyncRead", "DirectByteStream", "PoolStats"]
+__all__ = ["HTTPX_UNCAPPED_LIMITS", "AsyncRead", "DirectByteStream", "PoolStats", "shut_down"]
 
 #: One read of an async body: the next chunk; raises StopAsyncIteration at its end.
 AsyncRead = Callable[[], Coroutine[Any, Any, bytes]]
@@ -48,3 +50,18 @@ class DirectByteStream(httpx2.AsyncByteStream):
         """A callable returning the next chunk; it raises StopAsyncIteration at the end
         and httpx2's transport errors (``ReadTimeout``, ``RemoteProtocolError`` ...)."""
         raise NotImplementedError
+
+
+def shut_down(sock: Any) -> None:
+    """Shut an event loop's socket down both ways: its reader sees the end, its peer a FIN.
+
+    uvloop's transport sockets refuse ``shutdown()``; shutting a duplicate descriptor down
+    does the same, since shutdown acts on the socket, not on the descriptor. Errors (the
+    socket already shut down or closed) are ignored: the reader is waking up anyway.
+    """
+    with contextlib.suppress(OSError):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except TypeError:
+            with socket.fromfd(sock.fileno(), sock.family, sock.type) as duplicate:
+                duplicate.shutdown(socket.SHUT_RDWR)

@@ -120,14 +120,22 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         return transport
 
     def pool_stats(self) -> PoolStats:
-        """How many connections the aiohttp pool of the current session holds (none
-        before the first request or after ``aclose()``); for tests and diagnostics."""
+        """How many connections this transport holds now, over both of its pools (the
+        aiohttp session of the current loop, httpx2's pool on other loops); for tests and
+        diagnostics."""
+        in_use = idle = 0
         session = self._session
-        if session is None:
-            return PoolStats(0, 0)
-        from . import _aiohttp
+        if session is not None:
+            from . import _aiohttp
 
-        return _aiohttp.pool_stats(session)
+            in_use, idle = _aiohttp.pool_stats(session)
+        pool = getattr(self._fallback, "_pool", None)
+        for connection in getattr(pool, "connections", ()):
+            if connection.is_idle():
+                idle += 1
+            else:
+                in_use += 1
+        return PoolStats(in_use, idle)
 
     async def aclose(self) -> None:
         """Close every connection this transport holds."""
