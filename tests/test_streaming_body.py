@@ -441,11 +441,13 @@ on_asyncio = pytest.mark.parametrize("anyio_backend", ["asyncio"])
 @pytest.mark.anyio
 @on_asyncio
 @pytest.mark.parametrize("seed", [6, 7])
-async def test_aiohttp_bodies_are_read_by_the_transports_reader(server: Server, seed: int) -> None:
+async def test_aiohttp_bodies_are_read_by_the_transports_reader(
+    sse_server: Server, seed: int
+) -> None:
     parts = random_parts(seed)
-    path = raw(server[0], parts)
+    path = raw(sse_server[0], *parts)
     transport = AiohttpTransport()
-    async with httpx2.AsyncClient(transport=transport, base_url=server[1].url) as client:
+    async with httpx2.AsyncClient(transport=transport, base_url=sse_server[1].url) as client:
         async with client.stream("GET", path) as response:
             read = async_direct_reader(response)
             assert read is not None and read.__qualname__.startswith("AiohttpResponseStream.")
@@ -459,10 +461,11 @@ async def test_aiohttp_bodies_are_read_by_the_transports_reader(server: Server, 
 
 @pytest.mark.anyio
 @on_asyncio
-async def test_aiohttp_bodies_to_decode_take_the_generic_reader(server: Server) -> None:
-    path = raw(server[0], [gzip.compress(b"".join(EVENTS))], {"content-encoding": "gzip"})
+async def test_aiohttp_bodies_to_decode_take_the_generic_reader(sse_server: Server) -> None:
+    body = gzip.compress(b"".join(EVENTS))
+    path = raw(sse_server[0], body, headers={"content-encoding": "gzip"})
     async with (
-        httpx2.AsyncClient(transport=AiohttpTransport(), base_url=server[1].url) as client,
+        httpx2.AsyncClient(transport=AiohttpTransport(), base_url=sse_server[1].url) as client,
         client.stream("GET", path) as response,
     ):
         assert async_direct_reader(response) is None
