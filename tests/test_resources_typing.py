@@ -9,7 +9,14 @@ from pathlib import Path
 from mypy import api
 
 SNIPPET = """
-from levante import Mistral
+from pydantic import BaseModel
+
+from levante import Mistral, MistralAzure, MistralGCP
+
+
+class City(BaseModel):
+    name: str
+
 
 client = Mistral(api_key="k")
 reveal_type(client.audio.speech.complete(input="x"))
@@ -18,12 +25,20 @@ reveal_type(client.audio.speech.complete(input="x", stream=False, response_forma
 reveal_type(client.audio.transcriptions.stream(model="m", file=b"x"))
 reveal_type(client.audio.transcriptions.complete(model="m", file_url="u"))
 
+reveal_type(client.chat.parse(City, model="m", messages=[]).choices[0].message)
+reveal_type(client.chat.parse_stream(City, model="m", messages=[]))
+reveal_type(MistralAzure("k", server_url="https://a.test").chat.stream(messages=[]))
+reveal_type(MistralGCP("p", access_token="t").fim.complete(model="m", prompt="x"))
+
 async def use() -> None:
     reveal_type(await client.audio.speech.complete_async(input="x", stream=True))
     reveal_type(client.audio.transcriptions.stream_async(model="m", file=b"x"))
+    reveal_type(await client.chat.parse_async(City, model="m", messages=[]))
 
 client.audio.speech.complete(input="x", voice="v")
 client.audio.transcriptions.complete(model="m", granularity=["word"])
+client.chat.parse(City, model="m", messages=[], response_format=City)
+MistralGCP("p", access_token="t").chat.complete(messages=[])
 """
 
 EXPECTED = [
@@ -32,8 +47,13 @@ EXPECTED = [
     "levante.models.audio.SpeechResponse",
     "levante.resources.audio.TranscriptionStream",
     "levante.models.audio.TranscriptionResponse",
+    "levante.models.structured.ParsedAssistantMessage[snippet.City] | None",
+    "levante.resources.parse.ParsedChatCompletionStream[snippet.City]",
+    "levante.resources.chat.ChatCompletionStream",
+    "levante.models.fim.FIMCompletionResponse",
     "levante.resources.audio.SpeechStreamAsync",
     "levante._streaming._context.AsyncStreamContext[levante.resources.audio.TranscriptionStreamAsync]",
+    "levante.models.structured.ParsedChatCompletionResponse[snippet.City]",
 ]
 
 
@@ -55,6 +75,8 @@ def test_mypy_knows_the_return_types(tmp_path: Path) -> None:
         for line in reversed(lines)
         if ": error: " in line
     }
-    assert len(errors) == 2, errors
-    first, second = (errors[line] for line in sorted(errors))
-    assert '"voice"' in first and '"granularity"' in second
+    assert len(errors) == 4, errors
+    voice, granularity, twice, no_model = (errors[line] for line in sorted(errors))
+    assert '"voice"' in voice and '"granularity"' in granularity
+    assert "response_format" in twice  # the model class, then again as a keyword
+    assert '"model"' in no_model  # Vertex AI needs the model

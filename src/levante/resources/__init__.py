@@ -20,6 +20,7 @@ from .conversations import (
 )
 from .fim import Fim, FIMParams
 from .models import Models, ModelsListParams
+from .parse import ParsedChatCompletionStream, ParsedChatCompletionStreamAsync
 
 __all__ = [
     "Agents",
@@ -38,6 +39,8 @@ __all__ = [
     "Fim",
     "Models",
     "ModelsListParams",
+    "ParsedChatCompletionStream",
+    "ParsedChatCompletionStreamAsync",
     "SpeechParams",
     "SpeechStream",
     "SpeechStreamAsync",

@@ -21,8 +21,8 @@ __all__ = [
     "AccumulatingStream",
     "AccumulatingStreamAsync",
     "Accumulator",
-    "AsyncTextIterator",
-    "TextIterator",
+    "AsyncPieceIterator",
+    "PieceIterator",
     "accumulating",
 ]
 
@@ -30,6 +30,7 @@ E = TypeVar("E")
 E_contra = TypeVar("E_contra", contravariant=True)
 F = TypeVar("F")
 F_co = TypeVar("F_co", covariant=True)
+P = TypeVar("P")
 
 
 class Accumulator(Protocol[E_contra, F_co]):
@@ -95,40 +96,41 @@ class AccumulatingStreamAsync(EventStreamAsync[E], Generic[E, F]):
         return self.accumulator.snapshot()
 
 
-class TextIterator(Iterator[str]):
-    """The text pieces of a stream's events: ``text_of(event)``, ``None`` ones skipped."""
+class PieceIterator(Iterator[P]):
+    """What a stream's events carry: ``piece_of(event)`` for each, ``None`` ones skipped
+    (e.g. the text of each chunk, for ``text_stream``)."""
 
     # A class rather than a generator: nothing to finalize when the caller breaks out.
-    __slots__ = ("_events", "_text_of")
+    __slots__ = ("_events", "_piece_of")
 
-    def __init__(self, stream: EventStream[E], text_of: Callable[[E], str | None]) -> None:
+    def __init__(self, stream: EventStream[E], piece_of: Callable[[E], P | None]) -> None:
         self._events: Iterator[Any] = iter(stream)
-        self._text_of: Callable[[Any], str | None] = text_of
+        self._piece_of: Callable[[Any], P | None] = piece_of
 
-    def __iter__(self) -> TextIterator:
+    def __iter__(self) -> PieceIterator[P]:
         return self
 
-    def __next__(self) -> str:
+    def __next__(self) -> P:
         while True:
-            text = self._text_of(next(self._events))
-            if text is not None:
-                return text
+            piece = self._piece_of(next(self._events))
+            if piece is not None:
+                return piece
 
 
-class AsyncTextIterator(AsyncIterator[str]):
-    """Async twin of :class:`TextIterator`."""
+class AsyncPieceIterator(AsyncIterator[P]):
+    """Async twin of :class:`PieceIterator`."""
 
-    __slots__ = ("_events", "_text_of")
+    __slots__ = ("_events", "_piece_of")
 
-    def __init__(self, stream: EventStreamAsync[E], text_of: Callable[[E], str | None]) -> None:
+    def __init__(self, stream: EventStreamAsync[E], piece_of: Callable[[E], P | None]) -> None:
         self._events: AsyncIterator[Any] = stream.__aiter__()
-        self._text_of: Callable[[Any], str | None] = text_of
+        self._piece_of: Callable[[Any], P | None] = piece_of
 
-    def __aiter__(self) -> AsyncTextIterator:
+    def __aiter__(self) -> AsyncPieceIterator[P]:
         return self
 
-    async def __anext__(self) -> str:
+    async def __anext__(self) -> P:
         while True:
-            text = self._text_of(await self._events.__anext__())
-            if text is not None:
-                return text
+            piece = self._piece_of(await self._events.__anext__())
+            if piece is not None:
+                return piece

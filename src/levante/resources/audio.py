@@ -48,8 +48,8 @@ from ._base import JSON, Call, Multipart, Resource, StreamCall, StreamParams
 from ._streams import (
     AccumulatingStream,
     AccumulatingStreamAsync,
-    AsyncTextIterator,
-    TextIterator,
+    AsyncPieceIterator,
+    PieceIterator,
 )
 
 __all__ = [
@@ -152,7 +152,7 @@ class TranscriptionStream(AccumulatingStream[TranscriptionStreamEvents, Transcri
     @property
     def text_stream(self) -> Iterator[str]:
         """The transcript's ``transcription.text.delta`` pieces as they arrive."""
-        return TextIterator(self, transcription_text)
+        return PieceIterator(self, transcription_text)
 
 
 class TranscriptionStreamAsync(
@@ -169,7 +169,7 @@ class TranscriptionStreamAsync(
     @property
     def text_stream(self) -> AsyncIterator[str]:
         """The transcript's pieces as they arrive (``async for``)."""
-        return AsyncTextIterator(self, transcription_text)
+        return AsyncPieceIterator(self, transcription_text)
 
 
 class SpeechStream(AccumulatingStream[SpeechStreamEvents, SpeechResponse]):

@@ -8,7 +8,7 @@ The streamed methods return a :class:`ChatCompletionStream` (an
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx2
 from pydantic import BaseModel
@@ -22,46 +22,49 @@ from ..models import (
     ChatCompletionStreamRequest,
     CompletionEvent,
     Message,
+    ParsedChatCompletionResponse,
     Prediction,
     ResponseFormat,
     TextChunk,
     Tool,
     ToolChoice,
+    parse_chat_completion,
 )
 from ..sse import ServerSentEvent
 from ._base import JSON, Call, Resource, StreamCall, StreamParams
+from .parse import (
+    ParsedChatCompletionStream,
+    ParsedChatCompletionStreamAsync,
+    parse_call,
+    parse_fields,
+    parse_stream_call,
+)
 
 __all__ = [
     "CHAT_COMPLETE",
+    "CHAT_PARSE",
     "CHAT_STREAM",
     "Chat",
     "ChatCompletionStream",
     "ChatCompletionStreamAsync",
     "ChatParams",
+    "ChatParseParams",
     "MessagesParams",
 ]
+
+T = TypeVar("T", bound=BaseModel)
 
 CHAT_PATH = "/v1/chat/completions"
 
 
-class MessagesParams(StreamParams, total=False):
-    """The keyword arguments chat and agents completions share (as in the official SDK).
-
-    ``messages`` is required; messages are message models (``UserMessage(...)``,
-    levante's or the official SDK's) or plain dicts (``{"role": "user", "content": "..."}``).
-    Every other body field is omitted when not passed; passing ``None`` to a nullable field
-    sends ``null`` exactly as the official SDK does. ``stream`` is accepted for drop-in
-    compatibility and must match the method. The per-call options are those of
-    :class:`~levante.resources._base.StreamParams`.
-    """
-
+class _CompletionParams(StreamParams, total=False):
+    # MessagesParams without response_format, which chat.parse takes as a model class
     messages: Required[Sequence[Message | Mapping[str, Any] | BaseModel]]
     max_tokens: int | None
     stream: bool | None
     stop: str | Sequence[str] | None
     random_seed: int | None
     metadata: Mapping[str, Any] | None
-    response_format: ResponseFormat | Mapping[str, Any] | BaseModel | None
     tools: Sequence[Tool | Mapping[str, Any] | BaseModel] | None
     tool_choice: ToolChoice | str | Mapping[str, Any] | BaseModel | None
     presence_penalty: float | None
@@ -83,9 +86,33 @@ class MessagesParams(StreamParams, total=False):
     service_tier: str | None
 
 
+class MessagesParams(_CompletionParams, total=False):
+    """The keyword arguments chat and agents completions share (as in the official SDK).
+
+    ``messages`` is required; messages are message models (``UserMessage(...)``,
+    levante's or the official SDK's) or plain dicts (``{"role": "user", "content": "..."}``).
+    Every other body field is omitted when not passed; passing ``None`` to a nullable field
+    sends ``null`` exactly as the official SDK does. ``stream`` is accepted for drop-in
+    compatibility and must match the method. The per-call options are those of
+    :class:`~levante.resources._base.StreamParams`.
+    """
+
+    response_format: ResponseFormat | Mapping[str, Any] | BaseModel | None
+
+
 class ChatParams(MessagesParams, total=False):
     """Keyword arguments of ``chat.stream`` / ``chat.complete``: :class:`MessagesParams`
     plus ``model`` (required), ``temperature``, ``top_p`` and ``safe_prompt``."""
+
+    model: Required[str]
+    temperature: float | None
+    top_p: float | None
+    safe_prompt: bool | None
+
+
+class ChatParseParams(_CompletionParams, total=False):
+    """Keyword arguments of ``chat.parse`` / ``parse_stream`` besides ``response_format``
+    (a pydantic model class): those of :class:`ChatParams`."""
 
     model: Required[str]
     temperature: float | None
@@ -243,6 +270,43 @@ class Chat(Resource):
         """Async twin of :meth:`complete`."""
         return await self._sender.request_async(CHAT_COMPLETE, params)
 
+    # -- structured output (see levante.resources.parse) ---------------------------------
+
+    def parse(
+        self, response_format: type[T], **params: Unpack[ChatParseParams]
+    ) -> ParsedChatCompletionResponse[T]:
+        """Complete, then parse the answer into ``response_format`` (a pydantic model
+        class): ``choices[0].message.parsed`` is an instance of it. Raises
+        :class:`~levante.errors.StructuredOutputError` (with the raw text) otherwise."""
+        fields = parse_fields(response_format, params)
+        reply = self._sender.request(CHAT_PARSE, fields)
+        return parse_chat_completion(reply, response_format)
+
+    async def parse_async(
+        self, response_format: type[T], **params: Unpack[ChatParseParams]
+    ) -> ParsedChatCompletionResponse[T]:
+        """Async twin of :meth:`parse`."""
+        fields = parse_fields(response_format, params)
+        reply = await self._sender.request_async(CHAT_PARSE, fields)
+        return parse_chat_completion(reply, response_format)
+
+    def parse_stream(
+        self, response_format: type[T], **params: Unpack[ChatParseParams]
+    ) -> ParsedChatCompletionStream[T]:
+        """Stream a structured answer: chunks as :meth:`stream` yields them, the object so
+        far as ``stream.partial``, and ``final_response().choices[0].message.parsed``."""
+        fields = parse_fields(response_format, params)
+        call = parse_stream_call(CHAT_STREAM, response_format, "chat.parse_stream")
+        return self._sender.stream(call, fields)
+
+    def parse_stream_async(
+        self, response_format: type[T], **params: Unpack[ChatParseParams]
+    ) -> AsyncStreamContext[ParsedChatCompletionStreamAsync[T]]:
+        """Async twin of :meth:`parse_stream` (``async with`` it, or await it)."""
+        fields = parse_fields(response_format, params)
+        call = parse_stream_call(CHAT_STREAM, response_format, "chat.parse_stream")
+        return self._sender.stream_async(call, fields)
+
 
 CHAT_STREAM = StreamCall(
     name="chat.stream",
@@ -261,3 +325,4 @@ CHAT_COMPLETE = Call(
     body=JSON(ChatCompletionRequest),
     response=ChatCompletionResponse,
 )
+CHAT_PARSE = parse_call(CHAT_COMPLETE, "chat.parse")
