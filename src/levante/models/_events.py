@@ -36,7 +36,7 @@ class UnknownEventData(MistralModel):
     """
 
     type: str | None = None
-    _raw: str = PrivateAttr(default="")
+    _raw: str | None = PrivateAttr(default=None)
 
     is_unknown: ClassVar[Literal[True]] = True
     """Always ``True``, as on the official SDK's unknown variants; known event classes
@@ -45,8 +45,10 @@ class UnknownEventData(MistralModel):
 
     @property
     def raw(self) -> str:
-        """The event's ``data`` text as received."""
-        return self._raw
+        """The event's ``data`` text as received (for one found nested inside a known
+        event, its fields as JSON)."""
+        raw = self._raw
+        return raw if raw is not None else self.model_dump_json(by_alias=True)
 
     @classmethod
     def from_raw(cls, data: str | bytes) -> Self:
