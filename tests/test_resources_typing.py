@@ -27,6 +27,8 @@ reveal_type(client.audio.transcriptions.complete(model="m", file_url="u"))
 
 reveal_type(client.chat.parse(City, model="m", messages=[]).choices[0].message)
 reveal_type(client.chat.parse_stream(City, model="m", messages=[]))
+reveal_type(client.responses.create(model="m", input="x"))
+reveal_type(client.responses.create(model="m", input="x", stream=True))
 reveal_type(MistralAzure("k", server_url="https://a.test").chat.stream(messages=[]))
 reveal_type(MistralGCP("p", access_token="t").fim.complete(model="m", prompt="x"))
 
@@ -34,11 +36,13 @@ async def use() -> None:
     reveal_type(await client.audio.speech.complete_async(input="x", stream=True))
     reveal_type(client.audio.transcriptions.stream_async(model="m", file=b"x"))
     reveal_type(await client.chat.parse_async(City, model="m", messages=[]))
+    reveal_type(await client.responses.create_async(model="m", input="x", stream=True))
 
 client.audio.speech.complete(input="x", voice="v")
 client.audio.transcriptions.complete(model="m", granularity=["word"])
 client.chat.parse(City, model="m", messages=[], response_format=City)
 MistralGCP("p", access_token="t").chat.complete(messages=[])
+client.responses.create(model="m", input="x", store=True)
 """
 
 EXPECTED = [
@@ -49,11 +53,14 @@ EXPECTED = [
     "levante.models.audio.TranscriptionResponse",
     "levante.models.structured.ParsedAssistantMessage[snippet.City] | None",
     "levante.resources.parse.ParsedChatCompletionStream[snippet.City]",
+    "levante.models.responses.CreateResponseResponse",
+    "levante.resources.responses.ResponseStream",
     "levante.resources.chat.ChatCompletionStream",
     "levante.models.fim.FIMCompletionResponse",
     "levante.resources.audio.SpeechStreamAsync",
     "levante._streaming._context.AsyncStreamContext[levante.resources.audio.TranscriptionStreamAsync]",
     "levante.models.structured.ParsedChatCompletionResponse[snippet.City]",
+    "levante.resources.responses.ResponseStreamAsync",
 ]
 
 
@@ -75,8 +82,9 @@ def test_mypy_knows_the_return_types(tmp_path: Path) -> None:
         for line in reversed(lines)
         if ": error: " in line
     }
-    assert len(errors) == 4, errors
-    voice, granularity, twice, no_model = (errors[line] for line in sorted(errors))
+    assert len(errors) == 5, errors
+    voice, granularity, twice, no_model, store = (errors[line] for line in sorted(errors))
+    assert '"store"' in store
     assert '"voice"' in voice and '"granularity"' in granularity
     assert "response_format" in twice  # the model class, then again as a keyword
     assert '"model"' in no_model  # Vertex AI needs the model

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ._version import __version__
     from .accumulate import ChatCompletionAccumulator
     from .accumulate_audio import SpeechAccumulator, TranscriptionAccumulator
+    from .accumulate_responses import ResponseAccumulator
     from .azure import MistralAzure
     from .client import DEFAULT_SERVER_URL, DEFAULT_TIMEOUT, Mistral
     from .errors import (
@@ -91,6 +92,8 @@ if TYPE_CHECKING:
         ChatCompletionStreamAsync,
         ParsedChatCompletionStream,
         ParsedChatCompletionStreamAsync,
+        ResponseStream,
+        ResponseStreamAsync,
         SpeechStream,
         SpeechStreamAsync,
         TranscriptionStream,
@@ -117,6 +120,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
     "_version": ("__version__",),
     "accumulate": ("ChatCompletionAccumulator",),
     "accumulate_audio": ("SpeechAccumulator", "TranscriptionAccumulator"),
+    "accumulate_responses": ("ResponseAccumulator",),
     "azure": ("MistralAzure",),
     "client": ("DEFAULT_SERVER_URL", "DEFAULT_TIMEOUT", "Mistral"),
     "errors": (
@@ -180,6 +184,8 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "ChatCompletionStreamAsync",
         "ParsedChatCompletionStream",
         "ParsedChatCompletionStreamAsync",
+        "ResponseStream",
+        "ResponseStreamAsync",
         "SpeechStream",
         "SpeechStreamAsync",
         "TranscriptionStream",
@@ -260,7 +266,10 @@ __all__ = [
     "RateLimitError",
     "Reconnect",
     "ReconnectError",
+    "ResponseAccumulator",
     "ResponseFormat",
+    "ResponseStream",
+    "ResponseStreamAsync",
     "RetryConfig",
     "SSEDecoder",
     "SSEError",

@@ -38,6 +38,7 @@ from pydantic import BaseModel
 
 from ._checks import check_headers
 from ._request import APIRequest, split_options
+from ._streaming import EndRule
 from .models import File, MistralModel, request_json
 from .sse import ServerSentEvent
 
@@ -119,7 +120,9 @@ class StreamCall(Endpoint, Generic[S, A]):
     ``stream`` / ``stream_async`` are the stream classes of the sync and async twins,
     ``decode`` turns one event into the item yielded, and ``sentinel`` /
     ``terminal_events`` say where the stream ends (``"[DONE]"``; or the event types
-    that end it). With neither, the stream ends with its body.
+    that end it). With neither, the stream ends with its body. ``end`` (an
+    :class:`~levante.EndRule`) says it all in one, in-stream error event types included;
+    give it or the other two.
     """
 
     stream: Callable[..., S]
@@ -127,6 +130,12 @@ class StreamCall(Endpoint, Generic[S, A]):
     decode: Callable[[ServerSentEvent], Any]
     sentinel: str | None = None
     terminal_events: Collection[str] = ()
+    end: EndRule | None = None
+
+    def __post_init__(self) -> None:
+        Endpoint.__post_init__(self)
+        if self.end is not None and (self.sentinel is not None or self.terminal_events):
+            raise TypeError(f"{self.name}: give end= or sentinel=/terminal_events=, not both")
 
     @property
     def streaming(self) -> bool:

@@ -350,6 +350,7 @@ class Sender:
             call.decode,
             sentinel=call.sentinel,
             terminal_events=call.terminal_events,
+            end=call.end,
             first_event_timeout=req.options.first_event_timeout,
             idle_timeout=req.options.idle_timeout,
             owner=self,  # keeps this sender, and so its pool, alive while streaming

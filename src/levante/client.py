@@ -20,7 +20,7 @@ from ._request import NOT_GIVEN, APIRequest, NotGiven, RequestOptions, TimeoutTy
 from ._response import ERROR_BODY_LIMIT
 from ._retry import DEFAULT_RETRIES, RetryConfig, RetryPolicy, resolve_retries
 from ._send import DEFAULT_SERVER_URL, DEFAULT_TIMEOUT, SERVERS, Sender
-from .resources import Agents, Audio, Beta, Chat, Conversations, Fim, Models
+from .resources import Agents, Audio, Beta, Chat, Conversations, Fim, Models, Responses
 
 __all__ = [
     "DEFAULT_SERVER_URL",
@@ -222,3 +222,4 @@ class Mistral(BaseClient):
         self.conversations: Conversations = self.beta.conversations
         self.models: Models = Models(sender)
         self.audio: Audio = Audio(sender)
+        self.responses: Responses = Responses(sender)

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Tag
 
 from ._base import MistralModel, Nullable
+from ._events import type_tag
 from .responses import (
     ResponsesFunctionToolCall,
     ResponsesOutputMessage,
@@ -27,9 +28,59 @@ from .responses import (
 __all__ = [
     "CreateResponseRequest",
     "ResponsesFunctionCallOutput",
+    "ResponsesInputFile",
+    "ResponsesInputImage",
     "ResponsesInputItem",
     "ResponsesInputMessage",
+    "ResponsesInputPart",
+    "ResponsesInputText",
 ]
+
+
+# --- input parts ------------------------------------------------------------------------
+# Modelled (rather than sent as the caller's dicts) so that their keys go out in the
+# official SDK's order, and the body is byte for byte the official one.
+
+
+class ResponsesInputText(MistralModel):
+    """An ``input_text`` part of an input message."""
+
+    text: str
+    type: Literal["input_text"] = "input_text"
+    prompt_cache_breakpoint: Nullable[dict[str, Any]] = None
+
+
+class ResponsesInputImage(MistralModel):
+    """An ``input_image`` part: ``image_url`` (a URL or a data URL) or ``file_id``;
+    ``detail`` is ``"low"``, ``"high"`` or ``"auto"``."""
+
+    detail: str | None = None
+    type: Literal["input_image"] = "input_image"
+    file_id: Nullable[str] = None
+    image_url: Nullable[str] = None
+    prompt_cache_breakpoint: Nullable[dict[str, Any]] = None
+
+
+class ResponsesInputFile(MistralModel):
+    """An ``input_file`` part: ``file_data``, ``file_id`` or ``file_url``."""
+
+    type: Literal["input_file"] = "input_file"
+    detail: Nullable[str] = None
+    file_data: Nullable[str] = None
+    file_id: Nullable[str] = None
+    file_url: Nullable[str] = None
+    filename: Nullable[str] = None
+    prompt_cache_breakpoint: Nullable[dict[str, Any]] = None
+
+
+ResponsesInputPart = Annotated[
+    Annotated[ResponsesInputText, Tag("input_text")]
+    | Annotated[ResponsesInputImage, Tag("input_image")]
+    | Annotated[ResponsesInputFile, Tag("input_file")]
+    | Annotated[dict[str, Any], Tag("unknown")],
+    Discriminator(type_tag(frozenset({"input_text", "input_image", "input_file"}))),
+]
+"""A part of an input message's content, by ``type``; other types are sent as given."""
 
 
 # --- input items ------------------------------------------------------------------------
@@ -38,9 +89,9 @@ __all__ = [
 class ResponsesInputMessage(MistralModel):
     """A message given to the model (``role``: ``"user"``, ``"assistant"``, ``"system"``
     or ``"developer"``); ``content`` is a string or a list of ``input_text``,
-    ``input_image`` and ``input_file`` parts (dicts)."""
+    ``input_image`` and ``input_file`` parts (models or dicts)."""
 
-    content: str | list[dict[str, Any]]
+    content: str | list[ResponsesInputPart]
     role: str
     type: Nullable[str] = "message"
     phase: Nullable[str] = None

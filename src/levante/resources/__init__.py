@@ -21,6 +21,7 @@ from .conversations import (
 from .fim import Fim, FIMParams
 from .models import Models, ModelsListParams
 from .parse import ParsedChatCompletionStream, ParsedChatCompletionStreamAsync
+from .responses import Responses, ResponsesParams, ResponseStream, ResponseStreamAsync
 
 __all__ = [
     "Agents",
@@ -41,6 +42,10 @@ __all__ = [
     "ModelsListParams",
     "ParsedChatCompletionStream",
     "ParsedChatCompletionStreamAsync",
+    "ResponseStream",
+    "ResponseStreamAsync",
+    "Responses",
+    "ResponsesParams",
     "SpeechParams",
     "SpeechStream",
     "SpeechStreamAsync",

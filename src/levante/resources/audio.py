@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from typing_extensions import Required, Unpack
 
 from .._send import Sender
-from .._streaming import AsyncStreamContext
+from .._streaming import AsyncStreamContext, EndRule
 from ..accumulate_audio import (
     SpeechAccumulator,
     TranscriptionAccumulator,
@@ -345,7 +345,7 @@ TRANSCRIBE_STREAM = StreamCall(
     stream=TranscriptionStream,
     stream_async=TranscriptionStreamAsync,
     decode=decode_transcription_sse,
-    terminal_events=("transcription.done",),
+    end=EndRule.at_event({"transcription.done"}),
 )
 SPEECH = Call(
     name="audio.speech.complete",
@@ -362,5 +362,5 @@ SPEECH_STREAM = StreamCall(
     stream=SpeechStream,
     stream_async=SpeechStreamAsync,
     decode=decode_speech_sse,
-    terminal_events=("speech.audio.done",),
+    end=EndRule.at_event({"speech.audio.done"}),
 )
