@@ -8,9 +8,10 @@ Design rules (keep them when changing this module):
    package. They always send with ``stream=True`` so that a body is read with a bound, and
    every response they do not return is closed before they sleep, retry or raise. Whether
    to retry and how long to wait is :class:`~levante._retry.RetryState`'s decision.
-3. Every body read is bounded after decompression, the same way on both paths: an error
-   body is cut at :data:`ERROR_BODY_LIMIT` (the rest discarded), a JSON answer larger
-   than :data:`RESPONSE_BODY_LIMIT` is refused. The response is closed in every case.
+3. Every body read is bounded after decompression, the same way on both paths (the
+   readers are in :mod:`levante._response`): an error body is cut at 64 KiB (the rest
+   discarded), a JSON answer larger than ``max_response_bytes`` is refused. The response
+   is closed in every case.
 4. No hidden defaults: :data:`DEFAULT_TIMEOUT` applies only to HTTP clients levante
    creates; a user's client keeps its own timeout unless one is passed explicitly.
 5. Secrets never appear in errors or logs: the credentials a request carried are

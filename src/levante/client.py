@@ -8,9 +8,7 @@ The API key never appears in ``repr``, logs or error messages.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from types import TracebackType
-from typing import TypeAlias
 
 import httpx2
 from typing_extensions import Self
@@ -19,7 +17,7 @@ from ._checks import check_server_url, check_timeout_ms
 from ._request import NOT_GIVEN, APIRequest, NotGiven, RequestOptions, TimeoutTypes, coerce_timeout
 from ._response import ERROR_BODY_LIMIT
 from ._retry import DEFAULT_RETRIES, RetryConfig, RetryPolicy, resolve_retries
-from ._send import DEFAULT_SERVER_URL, DEFAULT_TIMEOUT, SERVERS, Sender
+from ._send import DEFAULT_SERVER_URL, DEFAULT_TIMEOUT, SERVERS, ApiKey, Sender
 from .resources import Agents, Audio, Beta, Chat, Conversations, Fim, Models, Responses
 
 __all__ = [
@@ -34,8 +32,6 @@ __all__ = [
     "RequestOptions",
     "RetryConfig",
 ]
-
-ApiKey: TypeAlias = str | Callable[[], str | None] | None
 
 
 def _named_server(server: str | None) -> str:

@@ -1,4 +1,8 @@
-"""The API resources hanging off :class:`levante.Mistral`: thin argument checks and routing."""
+"""The API resources hanging off :class:`levante.Mistral`, each method a declaration.
+
+Every resource holds the client's :class:`~levante._send.Sender`, never the client; how to
+add an endpoint is at the top of :mod:`levante.resources._base`.
+"""
 
 from .agents import Agents, AgentsParams
 from .audio import (
