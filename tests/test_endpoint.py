@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from typing_extensions import Unpack
 
-from levante import EventStream, EventStreamAsync, Mistral
+from levante import EndRule, EventStream, EventStreamAsync, Mistral
 from levante._endpoint import JSON, Call, StreamCall, prepare
 from levante._request import APIRequest
 from levante._send import Sender
@@ -90,7 +90,7 @@ SPEECH_STREAM = StreamCall(
     stream=EventStream[SpeechStreamEvents],
     stream_async=EventStreamAsync[SpeechStreamEvents],
     decode=decode_speech,
-    terminal_events=frozenset({"speech.audio.done"}),
+    end=EndRule.at_event({"speech.audio.done"}),
 )
 
 

@@ -19,7 +19,7 @@ import pytest
 from mistralai.client import Mistral as OfficialMistral
 from mistralai.client import models as official_models
 
-from levante import EventStream
+from levante import EndRule, EventStream
 from levante._endpoint import Call, Multipart, StreamCall, prepare
 from levante._retry import RetryConfig
 from levante._send import Sender
@@ -67,6 +67,7 @@ WORKFLOW_EVENTS = StreamCall(
     stream=EventStream[str],
     stream_async=EventStream[str],
     decode=lambda sse: sse.data,
+    end=EndRule.at_body_end(),
 )
 
 
@@ -286,6 +287,7 @@ def test_query_serialization_rules() -> None:
         stream=EventStream[str],
         stream_async=EventStream[str],
         decode=lambda sse: sse.data,
+        end=EndRule.at_body_end(),
     )
     req = prepare(
         names,

@@ -17,9 +17,12 @@ How to add an endpoint
            stream=TranscriptionStream,               # sync twin's stream class
            stream_async=TranscriptionStreamAsync,    # async twin's
            decode=decode_transcription_event,        # one ServerSentEvent -> one item
-           terminal_events=TRANSCRIPTION_END,        # or sentinel="[DONE]", or neither
+           end=EndRule.at_event({"transcription.done"}),  # see below
        )
 
+   ``end`` is where the stream stops, and so what is truncated and what is an in-stream
+   error: ``EndRule.at_sentinel("[DONE]")``, ``EndRule.at_event(types, errors=...)``
+   (the terminal event is yielded) or ``EndRule.at_body_end()``.
    A non-streamed endpoint is a :class:`Call` with ``response=`` (a pydantic model) in
    place of the four stream fields. Body kinds: ``JSON(model)``, ``Multipart(model,
    files=..., json=...)`` or ``None`` (e.g. a GET). ``query=("a", "b")`` sends those
@@ -54,10 +57,12 @@ from typing_extensions import TypedDict
 from .._endpoint import JSON, Call, Multipart, StreamCall
 from .._retry import RetryPolicy
 from .._send import Sender
+from .._streaming import EndRule
 
 __all__ = [
     "JSON",
     "Call",
+    "EndRule",
     "Multipart",
     "RequestParams",
     "Resource",

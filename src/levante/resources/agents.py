@@ -10,7 +10,7 @@ from ..models import (
     AgentsCompletionStreamRequest,
     ChatCompletionResponse,
 )
-from ._base import JSON, Call, Resource, StreamCall
+from ._base import JSON, Call, EndRule, Resource, StreamCall
 from .chat import (
     ChatCompletionStream,
     ChatCompletionStreamAsync,
@@ -62,7 +62,7 @@ AGENTS_STREAM = StreamCall(
     stream=ChatCompletionStream,
     stream_async=ChatCompletionStreamAsync,
     decode=decode_completion_event,
-    sentinel="[DONE]",
+    end=EndRule.at_sentinel("[DONE]"),
 )
 AGENTS_COMPLETE = Call(
     name="agents.complete",

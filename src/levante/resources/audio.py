@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from typing_extensions import Required, Unpack
 
 from .._send import Sender
-from .._streaming import AsyncStreamContext, EndRule
+from .._streaming import AsyncStreamContext
 from ..accumulate_audio import (
     SpeechAccumulator,
     TranscriptionAccumulator,
@@ -44,7 +44,7 @@ from ..models import (
     decode_transcription_event,
 )
 from ..sse import ServerSentEvent
-from ._base import JSON, Call, Multipart, Resource, StreamCall, StreamParams
+from ._base import JSON, Call, EndRule, Multipart, Resource, StreamCall, StreamParams
 from ._streams import (
     AccumulatingStream,
     AccumulatingStreamAsync,

@@ -31,7 +31,7 @@ from ..models import (
     parse_chat_completion,
 )
 from ..sse import ServerSentEvent
-from ._base import JSON, Call, Resource, StreamCall, StreamParams
+from ._base import JSON, Call, EndRule, Resource, StreamCall, StreamParams
 from .parse import (
     ParsedChatCompletionStream,
     ParsedChatCompletionStreamAsync,
@@ -316,7 +316,7 @@ CHAT_STREAM = StreamCall(
     stream=ChatCompletionStream,
     stream_async=ChatCompletionStreamAsync,
     decode=decode_completion_event,
-    sentinel="[DONE]",
+    end=EndRule.at_sentinel("[DONE]"),
 )
 CHAT_COMPLETE = Call(
     name="chat.complete",

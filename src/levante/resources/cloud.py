@@ -9,7 +9,7 @@ from typing_extensions import Unpack
 from .._streaming import AsyncStreamContext
 from ..models import ChatCompletionResponse
 from ..models.cloud import AzureChatCompletionRequest
-from ._base import JSON, Call, Resource, StreamCall
+from ._base import JSON, Call, EndRule, Resource, StreamCall
 from .chat import (
     ChatCompletionStream,
     ChatCompletionStreamAsync,
@@ -64,7 +64,7 @@ AZURE_CHAT_STREAM = StreamCall(
     stream=ChatCompletionStream,
     stream_async=ChatCompletionStreamAsync,
     decode=decode_completion_event,
-    sentinel="[DONE]",
+    end=EndRule.at_sentinel("[DONE]"),
 )
 AZURE_CHAT_COMPLETE = Call(
     name="chat.complete",

@@ -27,7 +27,7 @@ from ..models import (
     decode_conversation_event,
 )
 from ..sse import ServerSentEvent
-from ._base import JSON, Call, Resource, StreamCall, StreamParams
+from ._base import JSON, Call, EndRule, Resource, StreamCall, StreamParams
 
 __all__ = [
     "TERMINAL_EVENTS",
@@ -112,7 +112,7 @@ def _stream_call(
         stream=EventStream[ConversationEvents],
         stream_async=EventStreamAsync[ConversationEvents],
         decode=decode_conversation_sse,
-        terminal_events=TERMINAL_EVENTS,
+        end=EndRule.at_event(TERMINAL_EVENTS),
     )
 
 

@@ -14,7 +14,7 @@ from ..models import (
     FIMCompletionResponse,
     FIMCompletionStreamRequest,
 )
-from ._base import JSON, Call, Resource, StreamCall, StreamParams
+from ._base import JSON, Call, EndRule, Resource, StreamCall, StreamParams
 from .chat import decode_completion_event
 
 __all__ = ["FIM_COMPLETE", "FIM_STREAM", "FIMParams", "Fim"]
@@ -74,7 +74,7 @@ FIM_STREAM = StreamCall(
     stream=EventStream[CompletionEvent],
     stream_async=EventStreamAsync[CompletionEvent],
     decode=decode_completion_event,
-    sentinel="[DONE]",
+    end=EndRule.at_sentinel("[DONE]"),
 )
 FIM_COMPLETE = Call(
     name="fim.complete",
