@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 
 import pytest
 
@@ -125,3 +126,63 @@ def test_what_continues_on_a_new_line(text: str, more: bool) -> None:
 def test_an_interrupted_reply_is_marked() -> None:
     assert mark_interrupted("The levante is ") == "The levante is [interrupted]"
     assert mark_interrupted("") == "[interrupted]"
+
+
+def test_stats_are_dimmed_on_a_colour_terminal_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from levante.cli import _common
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    terminal = FakeTerminal()
+    monkeypatch.setattr(_common.sys, "stderr", terminal)
+    _common.say("first token 0.20 s", dim=True)
+    assert terminal.getvalue() == "\x1b[2mlevante: first token 0.20 s\x1b[0m\n"
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = FakeTerminal()
+    monkeypatch.setattr(_common.sys, "stderr", plain)
+    _common.say("first token 0.20 s", dim=True)
+    assert plain.getvalue() == "levante: first token 0.20 s\n"
+
+
+def test_plain_reader_without_prompt_toolkit(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from levante.cli import _input
+
+    monkeypatch.setitem(sys.modules, "prompt_toolkit", None)  # as if not installed
+    monkeypatch.setattr(_input.sys, "stdin", FakeTerminal())
+    monkeypatch.setattr(_input.sys, "stdout", FakeTerminal())
+    reader = _input.choose_reader(None)
+    assert isinstance(reader, _input.PlainReader)
+    typed = iter(["first \\", "second", "```", "code", "```", "dropped \\", KeyboardInterrupt,
+                  "kept", "", KeyboardInterrupt, KeyboardInterrupt])  # fmt: skip
+
+    def line(prompt: str) -> str:
+        item = next(typed)
+        if item is KeyboardInterrupt:
+            raise KeyboardInterrupt
+        assert isinstance(item, str)
+        return item
+
+    monkeypatch.setattr(reader, "_line", line)
+    assert reader.read() == "first \nsecond"  # a trailing backslash continues
+    assert reader.read() == "```\ncode\n```"  # so does an open fence
+    assert reader.read() == "kept"  # Ctrl-C dropped what was typed before it
+    assert reader.read() == ""  # an empty line comes back as such; Ctrl-C twice quits
+    with pytest.raises(KeyboardInterrupt):
+        reader.read()
+    assert "Ctrl-C again or Ctrl-D to quit" in capsys.readouterr().err
+
+
+def test_plain_reader_reads_lines_when_stdout_is_redirected(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from levante.cli import _input
+
+    monkeypatch.setattr(_input.sys, "stdin", io.StringIO("hello\nlast\n"))
+    reader = _input.PlainReader(None)
+    assert [reader.read(), reader.read()] == ["hello", "last"]
+    with pytest.raises(EOFError):
+        reader.read()
+    assert capsys.readouterr().err == "> > > "  # prompts go to stderr, not into the output

@@ -72,6 +72,12 @@ def test_commands_memory_reset_and_multi_line_input(chat: Terminal, tmp_path: pa
     chat.expect(r"system message: be brief")
     chat.send(b"/model levante-echo\r")
     chat.expect(r"model: levante-echo")
+    # rendered as Markdown (no ** or backticks), wrapped at words to the 80 columns
+    words = ["streaming"] * 20
+    chat.send(("**bold** and `code` then " + " ".join(words) + "\r").encode())
+    reply = chat.expect(r"\n(bold and code then streaming.*?)\nlevante: first token").group(1)
+    assert reply.split() == ["bold", "and", "code", "then", *words]
+    assert len(reply.splitlines()) == 3 and all(len(line) <= 80 for line in reply.splitlines())
     chat.send(b"/nope\r")
     chat.expect(r"unknown command /nope: /help lists them")
     chat.send(b"/reset\r")
@@ -91,25 +97,6 @@ def test_commands_memory_reset_and_multi_line_input(chat: Terminal, tmp_path: pa
     ]  # /reset forgot Ana; commands were never sent
     chat.send(b"/exit\r")
     assert chat.wait() == 0
-
-
-def test_ctrl_c_at_the_prompt_clears_the_line_and_twice_quits(chat: Terminal) -> None:
-    chat.expect(PROMPT, timeout=20)
-    chat.send(b"-m levante-echo", pause=0.2)
-    chat.send(b"\x03", pause=0.2)  # clears the line, does not quit
-    assert chat.process.poll() is None
-    chat.send(b"/model levante-echo\r")
-    chat.expect(r"model: levante-echo")
-    chat.send(b"never sent", pause=0.2)
-    chat.send(b"\x03", pause=0.2)
-    chat.send(b"sent\r")
-    chat.expect(r"\n> sent\nsent\n")
-    assert "never" not in chat.screen.split("> sent")[1]
-    chat.send(b"\x03")  # on an empty line: a hint, then a second Ctrl-C quits
-    chat.expect(r"> Ctrl-C again or Ctrl-D to quit")
-    chat.send(b"\x03")
-    assert chat.wait() == 130
-    assert "Traceback" not in chat.screen
 
 
 def test_ctrl_c_during_a_reply_keeps_it_marked(
@@ -142,7 +129,9 @@ def test_ctrl_c_during_a_reply_keeps_it_marked(
         term.close()
 
 
-def test_history_is_kept_across_sessions(server: EmbeddedServer, tmp_path: pathlib.Path) -> None:
+def test_history_across_sessions_and_ctrl_c_at_the_prompt(
+    server: EmbeddedServer, tmp_path: pathlib.Path
+) -> None:
     history = str(tmp_path / "state" / "history")  # its folder is created on first use
     first = Terminal("chat", "--server-url", server.url, "-m", "levante-echo", "--history", history)
     try:
@@ -161,36 +150,21 @@ def test_history_is_kept_across_sessions(server: EmbeddedServer, tmp_path: pathl
         second.send(b"\x1b[A", pause=0.2)  # Up: the line typed in the first session
         second.send(b"\r")
         second.expect(r"> remember this line\nremember this line\n")
-        second.send(b"\x04")
-        assert second.wait() == 0
+        # Ctrl-C clears the line (and does not quit)...
+        second.send(b"never sent", pause=0.2)
+        second.send(b"\x03", pause=0.2)
+        assert second.process.poll() is None
+        second.send(b"sent\r")
+        second.expect(r"\n> sent\nsent\n")
+        assert "never" not in second.screen.split("> sent")[1]
+        # ...and on an empty line shows a hint; a second Ctrl-C quits
+        second.send(b"\x03")
+        second.expect(r"> Ctrl-C again or Ctrl-D to quit")
+        second.send(b"\x03")
+        assert second.wait() == 130
+        assert "Traceback" not in second.screen
     finally:
         second.close()
-
-
-def test_markdown_is_rendered_and_wrapped_at_words(server: EmbeddedServer) -> None:
-    text = "**bold** and `code` then " + " ".join(["streaming"] * 14)
-    term = Terminal("chat", "--server-url", server.url, "-m", "levante-echo", text, columns=40)
-    try:
-        assert term.wait(20) == 0
-        reply = term.screen.split("\nlevante: first token")[0].splitlines()
-        assert reply[0].startswith("bold and code then streaming")  # no ** or backticks
-        assert " ".join(reply).split() == ["bold", "and", "code", "then"] + ["streaming"] * 14
-        assert all(len(line) <= 40 for line in reply)
-    finally:
-        term.close()
-
-
-def test_no_color_writes_the_reply_as_it_comes(server: EmbeddedServer) -> None:
-    term = Terminal(
-        "chat", "--server-url", server.url, "-m", "levante-echo", "-q", "**bold** `x`",
-        NO_COLOR="1",
-    )  # fmt: skip
-    try:
-        assert term.wait(20) == 0
-        assert term.screen == "**bold** `x`"
-        assert b"\x1b[" not in term.raw  # not one escape sequence: no colour, no cursor moves
-    finally:
-        term.close()
 
 
 def test_ctrl_c_while_the_chat_starts(server: EmbeddedServer) -> None:

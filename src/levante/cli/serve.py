@@ -23,6 +23,7 @@ def _check_address(host: str, port: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``levante serve`` until Ctrl-C."""
+    _check_address(args.host, args.port)  # first: it needs no import
     try:
         from ..devserver import MODELS, FaultError, parse_faults, serve
     except ImportError as exc:
@@ -34,7 +35,6 @@ def run(args: argparse.Namespace) -> int:
         parse_faults(args.fault)
     except FaultError as exc:
         raise Fail(f"--fault: {exc}", EXIT_USAGE) from None
-    _check_address(args.host, args.port)
     names = ", ".join(model.id for model in MODELS)
     say(f"dev server models: {names} (and aliases); faults: X-Levante-Fault header")
     serve(
