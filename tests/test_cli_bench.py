@@ -67,11 +67,13 @@ def bench_json(cli: Cli, *args: str) -> tuple[int, dict[str, Any], str]:
 def test_figures_match_a_paced_levante_serve(paced_serve: str, cli: Cli) -> None:
     code, data, err = bench_json(
         cli, "--server-url", paced_serve, "-m", "levante-long", "--max-tokens", str(TOKENS),
-        "-n", "8", "-c", "4", "--prompt-tokens", "64",
+        "-n", "4", "-c", "2", "--prompt-tokens", "64",
     )  # fmt: skip
     assert code == 0, err
     # What the server was told: the first token after TTFT, then one every 1/RATE; the
-    # end of the stream (the usage chunk) one interval after the last token.
+    # end of the stream (the usage chunk) one interval after the last token. Two at a
+    # time, so that the server's own work on simultaneous requests (it handles them one
+    # after the other) stays well under 5% even on a busy machine.
     itl = 1 / RATE
     expected = {
         "ttft_ms": TTFT * 1000,
@@ -82,13 +84,13 @@ def test_figures_match_a_paced_levante_serve(paced_serve: str, cli: Cli) -> None
     for metric, value in expected.items():
         for stat in ("mean", "p50"):
             assert within(data[metric][stat], value), (metric, stat, data[metric], value)
-    # 8 requests, 4 at a time: two rounds of one request's E2E (as measured: the machine's
+    # 4 requests, 2 at a time: two rounds of one request's E2E (as measured: the machine's
     # own overhead, counted twice here, is not the pacing's)
-    assert within(data["requests_per_s"], 8 / (2 * data["e2e_ms"]["mean"] / 1000))
+    assert within(data["requests_per_s"], 4 / (2 * data["e2e_ms"]["mean"] / 1000))
     assert within(data["output_tokens_per_s"], TOKENS * data["requests_per_s"], 0.001)
-    assert (data["completed"], data["failed"], data["cancelled"]) == (8, 0, 0)
+    assert (data["completed"], data["failed"], data["cancelled"]) == (4, 0, 0)
     # tokens from usage: the dev server counts a word as a token, +1 per message
-    assert (data["input_tokens"], data["output_tokens"]) == (8 * 65, 8 * TOKENS)
+    assert (data["input_tokens"], data["output_tokens"]) == (4 * 65, 4 * TOKENS)
     assert data["tokens_from_usage"] is True
 
 
