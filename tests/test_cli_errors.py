@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -179,7 +180,7 @@ def test_every_option_has_help_with_its_default(command: str) -> None:
     assert "exit codes: 0 ok" in text
 
 
-@pytest.mark.parametrize("delay", [0.25, 0.5, 0.9])
+@pytest.mark.parametrize("delay", [0.4, 0.7, 1.0])
 def test_ctrl_c_while_starting_exits_130_quietly(delay: float) -> None:
     # A chat against the embedded server imports the client and the dev server and starts
     # uvicorn: a Ctrl-C at any point of that is exit 130 with nothing on stderr.
@@ -206,3 +207,32 @@ def test_serve_on_a_taken_port_is_one_line() -> None:
         result = levante("serve", "--port", str(port))
     assert result.returncode == 2
     assert result.stderr == f"levante: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
+def test_a_ctrl_c_swallowed_by_a_callback_is_raised_again() -> None:
+    # A SIGINT can land inside a weakref callback (importlib's module locks use them), where
+    # Python prints "Exception ignored" and drops the KeyboardInterrupt: levante raises it
+    # again once the callback is over, so the command still stops.
+    import weakref
+
+    from levante.cli._signals import Interrupted, take_over_ctrl_c
+
+    class Thing:
+        pass
+
+    def callback(_: object) -> None:
+        raise KeyboardInterrupt  # as the signal handler would, inside the callback
+
+    restore = take_over_ctrl_c()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            thing = Thing()
+            ref = weakref.ref(thing, callback)
+            del thing  # the callback runs, and its KeyboardInterrupt is "ignored"...
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:  # ...then raised again, here
+                time.sleep(0.001)
+        assert ref() is None
+        assert Interrupted.seen
+    finally:
+        restore()

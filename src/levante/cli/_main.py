@@ -16,7 +16,6 @@ import functools
 import os
 import signal
 import sys
-import threading
 
 from ._signals import Interrupted, take_over_ctrl_c
 
@@ -115,12 +114,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     For calling in-process (tests, scripts): the SIGINT handler is restored on return.
     """
-    previous = take_over_ctrl_c()
+    restore = take_over_ctrl_c()
     try:
         return _guarded(argv)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        restore()
 
 
 def run() -> None:
@@ -130,8 +128,7 @@ def run() -> None:
         code = _guarded(None)
         # From here on a Ctrl-C (say, while the interpreter shuts down) ends the process
         # silently instead of printing a traceback from wherever it lands.
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     except BaseException as exc:  # a Ctrl-C inside the handlers of _guarded itself
         if not (Interrupted.seen or isinstance(exc, KeyboardInterrupt)):
             raise

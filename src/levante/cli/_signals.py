@@ -9,14 +9,13 @@ another exception (pydantic-core turns one raised during its import into a
 from __future__ import annotations
 
 import signal
-import threading
+import sys
 
 TYPE_CHECKING = False  # not typing's: that import alone would slow the start by ~10 ms
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import FrameType
-
-    Handler = Callable[[int, FrameType | None], object] | int | None
+    from typing import Any
 
 
 class Interrupted:
@@ -30,12 +29,44 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def take_over_ctrl_c() -> Handler:
-    """Install our SIGINT handler; returns the previous one (None off the main thread)."""
+def _redeliver(unraisable: Any) -> None:
+    """``sys.unraisablehook``: a KeyboardInterrupt raised inside a weakref callback or a
+    ``__del__`` (an import lock's callback, say) would be printed and dropped, and the
+    command would go on as if Ctrl-C had not been pressed. Raise it again, once that
+    callback is over, instead."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        import _thread
+        import threading
+
+        # From another thread, a moment later: raised from here, or at once, it would land
+        # in this hook or in the callback again and be dropped once more.
+        threading.Timer(0.005, _thread.interrupt_main).start()
+        return
+    _previous_hook(unraisable)
+
+
+_previous_hook = sys.unraisablehook
+
+
+def take_over_ctrl_c() -> Callable[[], None]:
+    """Install our SIGINT handler (main thread only); returns what puts back the previous
+    handlers."""
+    global _previous_hook
     Interrupted.seen = False
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        previous = signal.signal(signal.SIGINT, _on_sigint)
+    except ValueError:  # not the main thread: signals are not ours to handle
+        return lambda: None
+    previous_hook = sys.unraisablehook
+    if previous_hook is not _redeliver:
+        _previous_hook = previous_hook
+        sys.unraisablehook = _redeliver
+
+    def restore() -> None:
+        signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = previous_hook
+
+    return restore
 
 
 def forget() -> None:
