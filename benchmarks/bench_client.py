@@ -8,6 +8,12 @@ fully typed (levante's ``CompletionEvent``, mistralai's ``CompletionEvent``, ope
 chunk: the median over several runs, interleaved so that machine noise hits all clients
 alike, and the ratios measured in the same run.
 
+Two more streams, one event per write, typed CPU per event against the official SDK
+(bar <= 1/10): a transcription stream (``audio.transcriptions.stream``, both clients
+end to end), and, for the transcription and the Responses stream, the decode path alone
+(bytes -> SSE -> typed event, each SDK's own code, see ``_stream_kinds.py``): levante has
+no ``responses`` resource yet, so that one is measured on the decode path only.
+
     python benchmarks/bench_client.py            # 5,000 chunks, median of 5 runs
     python benchmarks/bench_client.py --quick    # fewer runs, for a smoke check
 """
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import socket
 import statistics
@@ -23,6 +30,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+
+from _stream_kinds import levante_decoder, official_decoder, responses_events, transcription_events
 
 MODEL = "mistral-small-latest"
 MESSAGES = [{"role": "user", "content": "Tell me a long story."}]
@@ -76,7 +85,7 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                     length = int(value)
             if length:
                 await reader.readexactly(length)
-            # the mode is in the path: /w<events per write>/n<chunks>/v1/chat/completions
+            # the mode is in the path: /w<events per write>/n<chunks>/v1/<endpoint>
             parts = target.split("/")
             per_write = int(parts[1][1:])
             count = int(parts[2][1:])
@@ -84,8 +93,13 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
                 b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
                 b"transfer-encoding: chunked\r\n\r\n"
             )
-            events = [make_chunk(i) for i in range(count)]
-            events.append(make_last())
+            if target.endswith("/v1/audio/transcriptions"):
+                events = transcription_events(count)
+            elif target.endswith("/v1/responses"):
+                events = responses_events(count)
+            else:
+                events = [make_chunk(i) for i in range(count)]
+                events.append(make_last())
             for start in range(0, len(events), per_write):
                 payload = b"".join(events[start : start + per_write])
                 writer.write(b"%x\r\n%s\r\n" % (len(payload), payload))
@@ -174,6 +188,41 @@ def openai_sync(url: str) -> Callable[[], int]:
     return run
 
 
+def levante_transcription(url: str) -> Callable[[], int]:
+    from levante.client import Mistral
+
+    client = Mistral(api_key="k", server_url=url, retries=0)
+
+    def run() -> int:
+        n = 0
+        with client.audio.transcriptions.stream(model=AUDIO_MODEL, file_url=AUDIO_URL) as stream:
+            for event in stream:
+                _data = event.data
+                n += 1
+        return n
+
+    return run
+
+
+def mistralai_transcription(url: str) -> Callable[[], int]:
+    from mistralai.client import Mistral as OfficialMistral
+
+    client = OfficialMistral(api_key="k", server_url=url)
+
+    def run() -> int:
+        n = 0
+        with client.audio.transcriptions.stream(model=AUDIO_MODEL, file_url=AUDIO_URL) as stream:
+            for event in stream:
+                _data = event.data
+                n += 1
+        return n
+
+    return run
+
+
+AUDIO_MODEL = "voxtral-mini-latest"
+AUDIO_URL = "https://example.com/speech.mp3"
+
 CLIENTS: dict[str, Callable[[str], Callable[[], int]]] = {
     "levante": levante_sync,
     "levante async": levante_async,
@@ -198,11 +247,65 @@ def wait_for(port: int) -> None:
     raise RuntimeError("benchmark server did not start")
 
 
+def medians(runners: dict[str, Callable[[], int]], runs: int, events: int) -> dict[str, float]:
+    """Client CPU µs per event, median over interleaved runs (after one warm-up each)."""
+    for run in runners.values():  # warm up: imports, connection, caches
+        run()
+    samples: dict[str, list[float]] = {name: [] for name in runners}
+    for _ in range(runs):
+        for name, run in runners.items():
+            started = time.process_time()
+            n = run()
+            elapsed = time.process_time() - started
+            assert n == events, (name, n)
+            samples[name].append(elapsed / n * 1e6)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def chat_section(port: int, chunks: int, runs: int) -> None:
+    print(f"{chunks} chunks per response, median of {runs} runs, client CPU per chunk")
+    for per_write in (1, 64):
+        url = f"http://127.0.0.1:{port}/w{per_write}/n{chunks}"
+        runners = {name: factory(url) for name, factory in CLIENTS.items()}
+        figures = medians(runners, runs, chunks + 1)
+        print(f"\n{per_write} event(s) per write:")
+        for name, value in figures.items():
+            print(f"  {name:<14} {value:8.2f} µs/chunk")
+        ours = figures["levante"]
+        print(
+            f"  levante / mistralai = {ours / figures['mistralai']:.3f}  (bar <= 0.100)\n"
+            f"  levante / openai    = {ours / figures['openai']:.3f}  (bar <= 0.333)"
+        )
+
+
+def streams_section(port: int, chunks: int, runs: int) -> None:
+    print(f"\n{chunks} text deltas per stream, 1 event per write, median of {runs} runs")
+    url = f"http://127.0.0.1:{port}/w1/n{chunks}"
+    clients = {"levante": levante_transcription(url), "mistralai": mistralai_transcription(url)}
+    figures = medians(clients, runs, chunks + 3)
+    print("transcription, end to end (audio.transcriptions.stream):")
+    for name, value in figures.items():
+        print(f"  {name:<14} {value:8.2f} µs/event")
+    ratio = figures["levante"] / figures["mistralai"]
+    print(f"  levante / mistralai = {ratio:.3f}  (bar <= 0.100)")
+    for kind, build in (("transcription", transcription_events), ("responses", responses_events)):
+        body = build(chunks)  # one event per chunk, as when one event arrives per write
+        decoders = {"levante": levante_decoder(kind), "mistralai": official_decoder(kind)}
+        runners = {name: functools.partial(decode, body) for name, decode in decoders.items()}
+        figures = medians(runners, runs, len(body))
+        print(f"{kind}, decode path (bytes -> SSE -> typed event):")
+        for name, value in figures.items():
+            print(f"  {name:<14} {value:8.2f} µs/event")
+        ratio = figures["levante"] / figures["mistralai"]
+        print(f"  levante / mistralai = {ratio:.3f}  (bar <= 0.100)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 runs instead of 5")
     parser.add_argument("--runs", type=int, default=None)
     parser.add_argument("--chunks", type=int, default=5000)
+    parser.add_argument("--only", choices=["chat", "streams"], default=None)
     parser.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve is not None:
@@ -213,29 +316,10 @@ def main() -> None:
     server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)])
     try:
         wait_for(port)
-        print(f"{args.chunks} chunks per response, median of {runs} runs, client CPU per chunk")
-        for per_write in (1, 64):
-            url = f"http://127.0.0.1:{port}/w{per_write}/n{args.chunks}"
-            runners = {name: factory(url) for name, factory in CLIENTS.items()}
-            for run in runners.values():  # warm up: imports, connection, caches
-                run()
-            samples: dict[str, list[float]] = {name: [] for name in runners}
-            for _ in range(runs):
-                for name, run in runners.items():
-                    started = time.process_time()
-                    n = run()
-                    elapsed = time.process_time() - started
-                    assert n == args.chunks + 1, (name, n)
-                    samples[name].append(elapsed / n * 1e6)
-            medians = {name: statistics.median(values) for name, values in samples.items()}
-            print(f"\n{per_write} event(s) per write:")
-            for name, value in medians.items():
-                print(f"  {name:<14} {value:8.2f} µs/chunk")
-            ours = medians["levante"]
-            print(
-                f"  levante / mistralai = {ours / medians['mistralai']:.3f}  (bar <= 0.100)\n"
-                f"  levante / openai    = {ours / medians['openai']:.3f}  (bar <= 0.333)"
-            )
+        if args.only != "streams":
+            chat_section(port, args.chunks, runs)
+        if args.only != "chat":
+            streams_section(port, args.chunks, runs)
     finally:
         server.terminate()
         server.wait(10)
