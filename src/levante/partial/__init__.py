@@ -5,7 +5,10 @@ arriving in pieces) and exposes, at any point, the object so far: a validated in
 the pydantic model when the JSON so far validates, else the JSON value (a dict). It
 parses with pydantic-core's partial mode (``from_json(allow_partial="trailing-strings")``):
 open containers are closed, an unfinished string value is kept as far as it got, an
-unfinished key, number or literal is left out.
+unfinished key, number or literal is left out. The instance leaves out an item still open
+in a list (the outermost such list), as pydantic's own partial validation drops an
+unfinished last item: the finished items make a valid instance while the open one lacks
+required fields; :attr:`~PartialObjectTracker.partial_json` has it as far as it got.
 
 Re-parsing the whole text at every delta would be quadratic (a 1 MB answer in 25,000
 deltas would re-parse 12 GB). Instead:
@@ -30,9 +33,9 @@ Guarantees:
   + ``allowance`` units (:attr:`~PartialObjectTracker.refresh_counts`), plus a constant
   per delta, however the text is cut and however often the partial is read;
 - *correct*: every partial is the parse of a prefix of the text, validated when that
-  prefix validates at its last full refresh; each one extends the previous one
-  (strings grow, containers gain members, finished values never change); with an
-  unlimited budget it is exactly the partial parse of the text so far;
+  prefix (without its open list item) validates at its last full refresh; each one
+  extends the previous one (strings grow, containers gain members, finished values never
+  change); with an unlimited budget it is exactly the partial parse of the text so far;
 - *fresh*: a growing string is shown as it grows; new structure (keys, list items) as
   soon as the budget allows a full refresh: once the free allowance is spent, about
   every ``len(text) / (budget + per_delta / delta size)`` bytes. ``finish()`` (called when the

@@ -11,7 +11,15 @@ from typing import Any
 
 from pydantic import BaseModel, RootModel
 
-__all__ = ["Target", "child", "field_for_key", "plain_field", "string_target", "unroot"]
+__all__ = [
+    "Target",
+    "child",
+    "field_for_key",
+    "plain_field",
+    "string_target",
+    "unroot",
+    "without_open_item",
+]
 
 Target = tuple[Any, Any, bool]
 """Where to set a string on the instance: (object, attribute name or index, is an attribute)."""
@@ -31,7 +39,7 @@ def child(target: Any, key: Any) -> Any:
     if isinstance(target, BaseModel):
         name = field_for_key(type(target), key)
         return getattr(target, name) if name is not None else None
-    if isinstance(target, list) and isinstance(key, int) and target:
+    if isinstance(target, list) and isinstance(key, int) and len(target) == key + 1:
         return target[-1]
     if isinstance(target, dict) and key in target:
         return target[key]
@@ -78,3 +86,34 @@ def string_target(
     ):
         return (target, size - 1, False)
     return None
+
+
+def without_open_item(value: Any, depth: int) -> Any:
+    """``value`` without the open last item of the outermost list that has one, or
+    ``None`` when no list on the open path ends with an open container.
+
+    ``depth`` is how many containers are open: the first ``depth`` nodes of the value's
+    rightmost path. The containers on the way are copied (shallowly): ``value`` is left
+    as it is.
+    """
+    path: list[Any] = []
+    node = value
+    for level in range(depth - 1):
+        if not isinstance(node, (dict, list)) or not node:
+            return None
+        key = len(node) - 1 if isinstance(node, list) else next(reversed(node))
+        path.append(key)
+        if isinstance(node, list) and level + 1 < depth:
+            # its last item is the next open container
+            return _drop_last(value, path)
+        node = node[key]
+    return None
+
+
+def _drop_last(node: Any, path: list[Any]) -> Any:
+    # copy the containers down the path; the last step removes the list's last item
+    if len(path) == 1:
+        return node[:-1]
+    copy = list(node) if isinstance(node, list) else dict(node)
+    copy[path[0]] = _drop_last(node[path[0]], path[1:])
+    return copy

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import from_json
 
 from ..models.structured import parse_structured_output
-from ._instance import Target, child, string_target, unroot
+from ._instance import Target, child, string_target, unroot, without_open_item
 
 __all__ = ["PartialObjectTracker"]
 
@@ -325,13 +325,24 @@ class PartialObjectTracker(Generic[T]):
         except ValueError:
             return  # not JSON (so far): keep the last partial; finish() will say why
         self._value = value
-        try:
-            instance: Any = self._model.model_validate(value)
-        except ValidationError:
-            instance = None
+        instance, whole = self._validate(value)
         self._partial = instance if instance is not None else value
         if self._in_string:
-            self._find_leaf(text, value, instance)
+            # an instance without the unfinished element does not mirror the value
+            self._find_leaf(text, value, instance if whole else None)
+
+    def _validate(self, value: Any) -> tuple[Any, bool]:
+        # (instance or None, whether the instance holds the whole value). An item still
+        # open in a list (its closing bracket not received) is left out, as pydantic's
+        # partial validation drops an unfinished last item: the items before it make a
+        # valid instance while the open one is missing required fields. One validation.
+        trimmed = without_open_item(value, self._depth)
+        try:
+            if trimmed is None:
+                return self._model.model_validate(value), True
+            return self._model.model_validate(trimmed), False
+        except ValidationError:
+            return None, False
 
     def _find_leaf(self, text: str, value: Any, instance: BaseModel | None) -> None:
         # The open containers are the first `depth` nodes of the value's rightmost path;
