@@ -272,7 +272,9 @@ def test_an_open_list_item_is_left_out_of_the_instance_not_of_the_json() -> None
     assert tracker.partial == Catalog(title="T", items=[Item(name="a", tags=["x"])])
     assert tracker.partial_json["items"][1] == {"name": "b"}
     tracker.feed('te": "n"}')
-    assert tracker.partial == Catalog(title="T", items=[Item(name="a", tags=["x"]), Item(name="b", note="n")])
+    assert tracker.partial == Catalog(
+        title="T", items=[Item(name="a", tags=["x"]), Item(name="b", note="n")]
+    )
 
 
 def test_a_validated_partial_appears_as_soon_as_the_prefix_validates() -> None:
