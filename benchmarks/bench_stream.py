@@ -13,7 +13,10 @@ work is not counted):
 - ``levante json.loads``: ``EventStream(response, json.loads of data, sentinel="[DONE]")``;
 - ``levante generic reader``: the same, forced onto the byte iterator every transport but
   httpx2's own HTTP/1.1 one gets (levante/_streaming/_body.py), to show what the direct reader buys;
-- ``levante typed``: the same with a typed pydantic decode (``CompletionEvent``).
+- ``levante typed``: the same with a typed pydantic decode (``CompletionEvent``);
+- ``levante reconnect=True``: ``levante json.loads`` as a reconnecting stream (what
+  ``connect_sse(..., reconnect=True)`` returns) on this undisturbed stream: reconnection
+  must add no per-event cost, so its ratio to ``levante json.loads`` should be ~1.00.
 
 Sync and async (asyncio). Runs are interleaved so machine noise hits every reader alike;
 we report the median over the runs and the ratios measured in this same run.
@@ -39,6 +42,8 @@ from typing import Any
 import httpx2
 
 import levante._streaming._body
+from levante import Reconnect
+from levante._connect import ReconnectingEventStream, ReconnectingEventStreamAsync
 from levante._streaming import EventStream, EventStreamAsync
 from levante.sse import ServerSentEvent, SSEDecoder
 
@@ -169,6 +174,14 @@ def generic_reader() -> Iterator[None]:
         levante._streaming._body._CHAINS = saved
 
 
+def never_reopened(last_event_id: str) -> httpx2.Response:
+    raise RuntimeError("the benchmark stream is undisturbed: nothing reconnects")
+
+
+async def never_reopened_async(last_event_id: str) -> httpx2.Response:
+    raise RuntimeError("the benchmark stream is undisturbed: nothing reconnects")
+
+
 SyncReader = Callable[[httpx2.Response], int]
 AsyncReader = Callable[[httpx2.Response], Awaitable[int]]
 
@@ -225,6 +238,15 @@ def sync_readers(typed: Callable[[ServerSentEvent], Any]) -> dict[str, SyncReade
                 n += 1
         return n
 
+    def levante_reconnect(response: httpx2.Response) -> int:
+        n = 0
+        with ReconnectingEventStream(
+            response, json_data, sentinel="[DONE]", reconnect=Reconnect(), reopen=never_reopened
+        ) as stream:
+            for _ in stream:
+                n += 1
+        return n
+
     return {
         "raw httpx2": raw,
         "httpx-sse + json.loads": peer,
@@ -232,6 +254,7 @@ def sync_readers(typed: Callable[[ServerSentEvent], Any]) -> dict[str, SyncReade
         "levante json.loads": levante_json,
         "levante generic reader": levante_generic,
         "levante typed": levante_typed,
+        "levante reconnect=True": levante_reconnect,
     }
 
 
@@ -287,6 +310,19 @@ def async_readers(typed: Callable[[ServerSentEvent], Any]) -> dict[str, AsyncRea
                 n += 1
         return n
 
+    async def levante_reconnect(response: httpx2.Response) -> int:
+        n = 0
+        async with ReconnectingEventStreamAsync(
+            response,
+            json_data,
+            sentinel="[DONE]",
+            reconnect=Reconnect(),
+            reopen=never_reopened_async,
+        ) as stream:
+            async for _ in stream:
+                n += 1
+        return n
+
     return {
         "raw httpx2": raw,
         "httpx-sse + json.loads": peer,
@@ -294,6 +330,7 @@ def async_readers(typed: Callable[[ServerSentEvent], Any]) -> dict[str, AsyncRea
         "levante json.loads": levante_json,
         "levante generic reader": levante_generic,
         "levante typed": levante_typed,
+        "levante reconnect=True": levante_reconnect,
     }
 
 
@@ -364,6 +401,10 @@ def report(title: str, per_10k: dict[int, dict[str, float]], bars: list[tuple[st
     print(f"  levante generic reader / raw httpx2, 1 event/write:       {generic_ratio:5.2f}x")
     typed_ratio = per_10k[1]["levante typed"] / per_10k[1]["raw httpx2"]
     print(f"  levante typed / raw httpx2, 1 event/write:                {typed_ratio:5.2f}x")
+    for per_write in (1, 64):
+        row = per_10k[per_write]
+        cost = row["levante reconnect=True"] / row["levante json.loads"]
+        print(f"  levante reconnect=True / levante json.loads, {per_write:>2}/write:  {cost:5.2f}x")
     bars.extend([(f"{title} floor", ok_floor), (f"{title} peer", ok_peer)])
 
 
