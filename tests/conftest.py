@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -145,3 +146,12 @@ def cli(
         return code, out, err
 
     return run
+
+
+def open_streams(server: Any, timeout: float = 5.0) -> int:
+    """The streams a dev server (``EmbeddedServer``) still has open, once its bookkeeping
+    has caught up with what the client saw (it counts a stream closed a moment later)."""
+    deadline = time.monotonic() + timeout
+    while (count := server.stats()["open"]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return int(count)

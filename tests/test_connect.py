@@ -18,6 +18,7 @@ import httpx2
 import pytest
 
 import levante
+from conftest import open_streams
 from levante import Reconnect
 from levante.devserver import EmbeddedServer
 from levante.errors import (
@@ -40,14 +41,6 @@ RANDOM = {"x-levante-fault": "disconnect-random=3-40"}
 def server() -> Iterator[EmbeddedServer]:
     with EmbeddedServer() as srv:
         yield srv
-
-
-def open_streams(server: EmbeddedServer, timeout: float = 5.0) -> int:
-    """The streams the server still has open, once its bookkeeping has caught up."""
-    deadline = time.monotonic() + timeout
-    while (count := server.stats()["open"]) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return count
 
 
 def ids(events: list[ServerSentEvent]) -> list[str]:

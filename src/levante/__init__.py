@@ -49,11 +49,11 @@ if TYPE_CHECKING:
         StreamAPIError,
         StreamClosed,
         StreamDecodeError,
+        StreamDisconnectedError,
         StreamError,
         StreamEventTooLarge,
         StreamTimeout,
         StructuredOutputError,
-        WorkflowStreamError,
     )
     from .gcp import MistralGCP
     from .models import (
@@ -141,11 +141,11 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "StreamAPIError",
         "StreamClosed",
         "StreamDecodeError",
+        "StreamDisconnectedError",
         "StreamError",
         "StreamEventTooLarge",
         "StreamTimeout",
         "StructuredOutputError",
-        "WorkflowStreamError",
     ),
     "gcp": ("MistralGCP",),
     "models": (
@@ -280,6 +280,7 @@ __all__ = [
     "StreamAPIError",
     "StreamClosed",
     "StreamDecodeError",
+    "StreamDisconnectedError",
     "StreamError",
     "StreamEventTooLarge",
     "StreamStats",
@@ -296,7 +297,6 @@ __all__ = [
     "TranscriptionStreamAsync",
     "UsageInfo",
     "UserMessage",
-    "WorkflowStreamError",
     "__version__",
     "aconnect_sse",
     "connect_sse",

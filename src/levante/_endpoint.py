@@ -123,6 +123,12 @@ class StreamCall(Endpoint, Generic[S, A]):
     that end it). With neither, the stream ends with its body. ``end`` (an
     :class:`~levante.EndRule`) says it all in one, in-stream error event types included;
     give it or the other two.
+
+    ``resume`` names the keyword argument that carries a resume cursor (the official
+    ``last_event_id``, a query parameter or a header as the declaration says): such a
+    stream accepts ``reconnect=`` and, when its connection is lost, is sent again with
+    that argument set to the last event id seen. The stream classes then take the
+    ``reconnect`` and ``reopen`` keywords (``levante._connect``'s reconnecting streams).
     """
 
     stream: Callable[..., S]
@@ -131,6 +137,7 @@ class StreamCall(Endpoint, Generic[S, A]):
     sentinel: str | None = None
     terminal_events: Collection[str] = ()
     end: EndRule | None = None
+    resume: str | None = None
 
     def __post_init__(self) -> None:
         Endpoint.__post_init__(self)
@@ -150,6 +157,10 @@ def prepare(endpoint: Endpoint, params: Mapping[str, Any], where: str) -> APIReq
     any bad argument, before anything is sent.
     """
     options, fields = split_options(params, where)
+    if options.reconnect is not None and not (
+        isinstance(endpoint, StreamCall) and endpoint.resume is not None
+    ):
+        raise ValueError(f"{where}() cannot reconnect: the endpoint has no resume cursor")
     path = endpoint.path
     if endpoint.path_fields:
         values = {name: _path_value(fields, name, where) for name in endpoint.path_fields}

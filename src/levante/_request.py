@@ -2,9 +2,9 @@
 
 Everything a resource method receives besides its body fields is checked here, once, by
 :func:`split_options`, before anything is built or sent: retries, ``server_url``,
-``timeout_ms`` / ``timeout``, ``http_headers``, ``first_event_timeout`` and
-``idle_timeout``. A bad option therefore never opens a connection, never costs a request
-(billed upstream) and never reaches the stream constructor.
+``timeout_ms`` / ``timeout``, ``http_headers``, ``first_event_timeout``,
+``idle_timeout`` and ``reconnect``. A bad option therefore never opens a connection, never
+costs a request (billed upstream) and never reaches the stream constructor.
 
 :class:`APIRequest` is what the request layer hands to the sender: method, path, the
 encoded body (JSON bytes, or multipart ``data`` / ``files`` as httpx2 takes them), query
@@ -21,6 +21,7 @@ from typing import Any, Final, TypeAlias
 import httpx2
 
 from ._checks import check_headers, check_server_url, check_timeout, check_timeout_ms
+from ._reconnect import Reconnect, resolve_reconnect
 from ._retry import RetryConfig, resolve_retries
 
 __all__ = [
@@ -66,6 +67,7 @@ class RequestOptions:
     http_headers: Sequence[tuple[str, str]] | None = None
     first_event_timeout: float | None = None
     idle_timeout: float | None = None
+    reconnect: Reconnect | None = None
 
 
 @dataclass(slots=True)
@@ -114,8 +116,8 @@ def coerce_timeout(value: object, name: str = "timeout") -> httpx2.Timeout:
 
 #: The per-call options every method accepts (the official SDK's, plus ``timeout``).
 OPTION_KEYS: Final = frozenset({"retries", "server_url", "timeout_ms", "timeout", "http_headers"})
-#: ... and those of streaming methods.
-STREAM_OPTION_KEYS: Final = OPTION_KEYS | {"first_event_timeout", "idle_timeout"}
+#: ... and those of streaming methods (``reconnect`` only where the endpoint can resume).
+STREAM_OPTION_KEYS: Final = OPTION_KEYS | {"first_event_timeout", "idle_timeout", "reconnect"}
 
 
 def split_options(params: Mapping[str, Any], where: str) -> tuple[RequestOptions, dict[str, Any]]:
@@ -161,3 +163,4 @@ def _fill_options(options: RequestOptions, params: Mapping[str, Any]) -> None:
         "first_event_timeout", params.get("first_event_timeout")
     )
     options.idle_timeout = check_timeout("idle_timeout", params.get("idle_timeout"))
+    options.reconnect = resolve_reconnect(params.get("reconnect"))

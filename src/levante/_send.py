@@ -28,7 +28,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, TypeAlias, TypeVar
 from urllib.parse import urlsplit
 
@@ -318,7 +318,10 @@ class Sender:
         req = prepare(call, params, call.name)
         response = self.send(req)
         try:
-            return self._wrap(response, req, call, call.stream)
+            extra: dict[str, Any] = {}
+            if req.options.reconnect is not None:
+                extra = {"reconnect": req.options.reconnect, "reopen": self._reopen(call, params)}
+            return self._wrap(response, req, call, call.stream, extra)
         except BaseException:
             response.close()
             raise
@@ -328,16 +331,54 @@ class Sender:
     ) -> AsyncStreamContext[A]:
         """Async twin of :meth:`stream`: validates now, sends when awaited or entered."""
         req = prepare(call, params, call.name + "_async")
-        return AsyncStreamContext(functools.partial(self._open_stream_async, req, call))
+        return AsyncStreamContext(functools.partial(self._open_stream_async, req, call, params))
 
-    async def _open_stream_async(self, req: APIRequest, call: StreamCall[S, A]) -> A:
+    async def _open_stream_async(
+        self, req: APIRequest, call: StreamCall[S, A], params: Mapping[str, Any]
+    ) -> A:
         response = await self.send_async(req)
         try:
-            return self._wrap(response, req, call, call.stream_async)
+            extra: dict[str, Any] = {}
+            if req.options.reconnect is not None:
+                reopen = self._reopen_async(call, params)
+                extra = {"reconnect": req.options.reconnect, "reopen": reopen}
+            return self._wrap(response, req, call, call.stream_async, extra)
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await response.aclose()
             raise
+
+    def _resumed(
+        self, call: StreamCall[Any, Any], params: Mapping[str, Any], last_id: str
+    ) -> APIRequest:
+        """The request that resumes ``call`` after event ``last_id`` (validated again)."""
+        assert call.resume is not None
+        fields = dict(params)
+        if last_id:
+            fields[call.resume] = last_id
+        return prepare(call, fields, call.name)
+
+    def _reopen(
+        self, call: StreamCall[Any, Any], params: Mapping[str, Any]
+    ) -> Callable[[str], httpx2.Response]:
+        # Sent as is: the reconnecting stream decides on statuses, waits and attempts
+        # itself (the sender's retries are for obtaining the first response).
+        def reopen(last_id: str) -> httpx2.Response:
+            client = self.sync_client()
+            request = self.build(client, self._resumed(call, params, last_id))
+            return client.send(request, stream=True)
+
+        return reopen
+
+    def _reopen_async(
+        self, call: StreamCall[Any, Any], params: Mapping[str, Any]
+    ) -> Callable[[str], Awaitable[httpx2.Response]]:
+        async def reopen(last_id: str) -> httpx2.Response:
+            client = self.async_client()
+            request = self.build(client, self._resumed(call, params, last_id))
+            return await client.send(request, stream=True)
+
+        return reopen
 
     def _wrap(
         self,
@@ -345,6 +386,7 @@ class Sender:
         req: APIRequest,
         call: StreamCall[Any, Any],
         cls: Callable[..., T],
+        extra: Mapping[str, Any],
     ) -> T:
         return cls(
             response,
@@ -355,4 +397,5 @@ class Sender:
             first_event_timeout=req.options.first_event_timeout,
             idle_timeout=req.options.idle_timeout,
             owner=self,  # keeps this sender, and so its pool, alive while streaming
+            **extra,
         )

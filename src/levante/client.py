@@ -18,7 +18,18 @@ from ._request import NOT_GIVEN, APIRequest, NotGiven, RequestOptions, TimeoutTy
 from ._response import ERROR_BODY_LIMIT
 from ._retry import DEFAULT_RETRIES, RetryConfig, RetryPolicy, resolve_retries
 from ._send import DEFAULT_SERVER_URL, DEFAULT_TIMEOUT, SERVERS, ApiKey, Sender
-from .resources import Agents, Audio, Beta, Chat, Conversations, Fim, Models, Responses
+from .resources import (
+    Agents,
+    Audio,
+    Beta,
+    Chat,
+    Conversations,
+    Fim,
+    Models,
+    Responses,
+    Workflows,
+    WorkflowsEvents,
+)
 
 __all__ = [
     "DEFAULT_SERVER_URL",
@@ -219,3 +230,6 @@ class Mistral(BaseClient):
         self.models: Models = Models(sender)
         self.audio: Audio = Audio(sender)
         self.responses: Responses = Responses(sender)
+        self.workflows: Workflows = Workflows(sender)
+        #: Alias of ``workflows.events``.
+        self.events: WorkflowsEvents = self.workflows.events

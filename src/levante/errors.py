@@ -17,7 +17,7 @@
     │   │   │                                        lost) before the stream did
     │   │   └── ReconnectError                       reconnecting gave up after max_attempts
     │   ├── StreamAPIError                           the server sent an error inside the stream
-    │   │   └── WorkflowStreamError                  a workflow stream's ``event: error``
+    │   │   └── StreamDisconnectedError              a workflow stream's ``event: error``
     │   ├── StreamDecodeError                        an event could not be decoded
     │   ├── StreamEventTooLarge                      an event outgrew max_event_size
     │   ├── StreamTimeout                            first_event_timeout / idle_timeout
@@ -55,11 +55,11 @@ __all__ = [
     "StreamAPIError",
     "StreamClosed",
     "StreamDecodeError",
+    "StreamDisconnectedError",
     "StreamError",
     "StreamEventTooLarge",
     "StreamTimeout",
     "StructuredOutputError",
-    "WorkflowStreamError",
     "error_class_for_status",
 ]
 
@@ -193,10 +193,11 @@ class ReconnectError(IncompleteStreamError):
         self.attempts = attempts
 
 
-class WorkflowStreamError(StreamAPIError):
-    """A workflow stream ended with ``event: error`` (the official SDK's
+class StreamDisconnectedError(StreamAPIError):
+    """A workflow stream was ended by the server with ``event: error`` (the official SDK's
     ``StreamDisconnectedError``): ``error`` is the server's message and ``reason`` one of
-    ``"read_error"``, ``"stream_error"`` or ``"internal_error"``."""
+    ``"read_error"``, ``"stream_error"`` or ``"internal_error"``. Not a lost connection:
+    that is :class:`IncompleteStreamError`."""
 
     def __init__(
         self,

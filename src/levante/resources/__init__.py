@@ -26,6 +26,14 @@ from .fim import Fim, FIMParams
 from .models import Models, ModelsListParams
 from .parse import ParsedChatCompletionStream, ParsedChatCompletionStreamAsync
 from .responses import Responses, ResponsesParams, ResponseStream, ResponseStreamAsync
+from .workflows import (
+    DeploymentLogsParams,
+    ExecutionLogsParams,
+    ExecutionStreamParams,
+    StreamEventsParams,
+    Workflows,
+    WorkflowsEvents,
+)
 
 __all__ = [
     "Agents",
@@ -40,6 +48,9 @@ __all__ = [
     "ConversationRestartParams",
     "ConversationStartParams",
     "Conversations",
+    "DeploymentLogsParams",
+    "ExecutionLogsParams",
+    "ExecutionStreamParams",
     "FIMParams",
     "Fim",
     "Models",
@@ -53,7 +64,10 @@ __all__ = [
     "SpeechParams",
     "SpeechStream",
     "SpeechStreamAsync",
+    "StreamEventsParams",
     "TranscriptionParams",
     "TranscriptionStream",
     "TranscriptionStreamAsync",
+    "Workflows",
+    "WorkflowsEvents",
 ]
