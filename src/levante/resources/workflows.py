@@ -20,7 +20,7 @@ from typing_extensions import Required, Unpack
 from .._connect import ReconnectingEventStream, ReconnectingEventStreamAsync
 from .._reconnect import ReconnectPolicy
 from .._send import Sender
-from .._streaming import AsyncStreamContext, EndRule, EventStream, EventStreamAsync
+from .._streaming import AsyncStreamContext, EventStream, EventStreamAsync
 from ..errors import StreamDisconnectedError
 from ..models import (
     DeploymentLogsStreamEvent,
@@ -32,7 +32,7 @@ from ..models import (
     decode_workflow_log_event,
 )
 from ..sse import ServerSentEvent
-from ._base import Resource, StreamCall, StreamParams
+from ._base import EndRule, Resource, StreamCall, StreamParams
 
 __all__ = [
     "DeploymentLogsParams",
