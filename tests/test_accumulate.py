@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -450,3 +451,45 @@ def test_repr_counts_chunks_and_choices() -> None:
     acc = ChatCompletionAccumulator()
     acc.add(chunk(delta(0, content="a"), delta(1, content="b")))
     assert repr(acc) == "<ChatCompletionAccumulator chunks=1 choices=2>"
+
+
+# -- what it costs to keep ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "tokens",
+    [
+        [" the", " wind", " is", " called", " levante", "."],  # ASCII
+        [" é", "té", " à", " Málaga", " ñ"],  # Latin-1
+        ["风", "从", "东", "方", "吹", "来"],  # CJK
+        [" hi", " 🌬️", " wind", " 🌊"],  # ASCII with emoji now and then
+        ["a", "é", "风", "🌊", ""],  # every width, and an empty delta
+    ],
+)
+def test_the_kept_text_costs_at_most_1_2x_its_utf8_size(tokens: list[str]) -> None:
+    events = [chunk(delta(content=token)) for token in tokens]
+    calls = [
+        chunk(delta(tool_calls=[{"index": 0, "function": {"name": "f", "arguments": token}}]))
+        for token in tokens
+    ]
+    count = 60_000
+    acc = ChatCompletionAccumulator()
+    acc.add(events[0])  # the choice's state, allocated once
+    acc.add(calls[0])
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for event, call in itertools.islice(
+            zip(itertools.cycle(events), itertools.cycle(calls)), count
+        ):
+            acc.add(event)
+            acc.add(call)
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    text = tokens[0] + "".join(itertools.islice(itertools.cycle(tokens), count))
+    size = 2 * len(text.encode("utf-8", "surrogatepass"))  # the content and the arguments
+    assert kept <= 1.2 * size, (kept, size)
+    built = message(acc.snapshot())
+    assert built.content == text
+    assert built.tool_calls[0].function.arguments == text

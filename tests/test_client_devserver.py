@@ -178,3 +178,36 @@ async def test_async_chat_streams_read_their_body_directly(server: EmbeddedServe
     ):
         assert stream._read_chunk is not None and stream._chunks is None
         assert "".join([text async for text in stream.text_stream]) == PROMPT
+
+
+def test_a_stream_without_accumulation_keeps_nothing(client: Mistral) -> None:
+    with client.chat.stream(model=ECHO, messages=user(), accumulate=False) as stream:
+        assert stream.accumulator is None
+        assert "".join(stream.text_stream) == PROMPT
+        with pytest.raises(RuntimeError, match="accumulate=False"):
+            stream.final_response()
+    # streams without an accumulator take the option and ignore it
+    with client.beta.conversations.start_stream(
+        model=ECHO, inputs=PROMPT, accumulate=False
+    ) as events:
+        assert any(event.event == "conversation.response.done" for event in events)
+
+
+@pytest.mark.anyio
+async def test_an_async_stream_without_accumulation_keeps_nothing(server: EmbeddedServer) -> None:
+    async with Mistral(api_key="dev-key", server_url=server.url) as client:
+        stream = client.chat.stream_async(model=ECHO, messages=user(), accumulate=False)
+        async with stream as events:
+            assert events.accumulator is None
+            assert "".join([text async for text in events.text_stream]) == PROMPT
+            with pytest.raises(RuntimeError, match="accumulate=False"):
+                await events.final_response()
+
+
+def test_accumulate_must_be_a_bool_and_is_checked_before_sending(
+    client: Mistral, server: EmbeddedServer
+) -> None:
+    before = server.stats()
+    with pytest.raises(TypeError, match="accumulate must be True or False"):
+        client.chat.stream(model=ECHO, messages=user(), accumulate="no")  # type: ignore[typeddict-item]
+    assert server.stats() == before  # no stream was started

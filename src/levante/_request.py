@@ -3,8 +3,9 @@
 Everything a resource method receives besides its body fields is checked here, once, by
 :func:`split_options`, before anything is built or sent: retries, ``server_url``,
 ``timeout_ms`` / ``timeout``, ``http_headers``, ``first_event_timeout``,
-``idle_timeout`` and ``reconnect``. A bad option therefore never opens a connection, never
-costs a request (billed upstream) and never reaches the stream constructor.
+``idle_timeout``, ``reconnect`` and ``accumulate``. A bad option therefore never opens a
+connection, never costs a request (billed upstream) and never reaches the stream
+constructor.
 
 :class:`APIRequest` is what the request layer hands to the sender: method, path, the
 encoded body (JSON bytes, or multipart ``data`` / ``files`` as httpx2 takes them), query
@@ -68,6 +69,7 @@ class RequestOptions:
     first_event_timeout: float | None = None
     idle_timeout: float | None = None
     reconnect: Reconnect | None = None
+    accumulate: bool = True
 
 
 @dataclass(slots=True)
@@ -117,7 +119,12 @@ def coerce_timeout(value: object, name: str = "timeout") -> httpx2.Timeout:
 #: The per-call options every method accepts (the official SDK's, plus ``timeout``).
 OPTION_KEYS: Final = frozenset({"retries", "server_url", "timeout_ms", "timeout", "http_headers"})
 #: ... and those of streaming methods (``reconnect`` only where the endpoint can resume).
-STREAM_OPTION_KEYS: Final = OPTION_KEYS | {"first_event_timeout", "idle_timeout", "reconnect"}
+STREAM_OPTION_KEYS: Final = OPTION_KEYS | {
+    "first_event_timeout",
+    "idle_timeout",
+    "reconnect",
+    "accumulate",
+}
 
 
 def split_options(params: Mapping[str, Any], where: str) -> tuple[RequestOptions, dict[str, Any]]:
@@ -164,3 +171,7 @@ def _fill_options(options: RequestOptions, params: Mapping[str, Any]) -> None:
     )
     options.idle_timeout = check_timeout("idle_timeout", params.get("idle_timeout"))
     options.reconnect = resolve_reconnect(params.get("reconnect"))
+    accumulate = params.get("accumulate", True)
+    if not isinstance(accumulate, bool):
+        raise TypeError(f"accumulate must be True or False, not {type(accumulate).__name__}")
+    options.accumulate = accumulate

@@ -388,14 +388,18 @@ class Sender:
         cls: Callable[..., T],
         extra: Mapping[str, Any],
     ) -> T:
+        options = req.options
+        extra = {}
+        if not options.accumulate and getattr(cls, "accumulates", False):
+            extra["accumulate"] = False
         return cls(
             response,
             call.decode,
             sentinel=call.sentinel,
             terminal_events=call.terminal_events,
             end=call.end,
-            first_event_timeout=req.options.first_event_timeout,
-            idle_timeout=req.options.idle_timeout,
+            first_event_timeout=options.first_event_timeout,
+            idle_timeout=options.idle_timeout,
             owner=self,  # keeps this sender, and so its pool, alive while streaming
             **extra,
         )

@@ -35,6 +35,38 @@ __all__ = ["ChatCompletionAccumulator"]
 _NO_ID = ("", "null")
 
 
+class _Text:
+    """Text received in pieces, kept compact: its UTF-8 in one growing buffer.
+
+    A ``str`` per streamed token would cost some 60 bytes of object and list slot on top
+    of a few characters: several times the text itself. The buffer holds the UTF-8 bytes
+    with at most an eighth of slack (how ``bytearray`` grows), so the text of a reply costs
+    at most 1.2x its UTF-8 size. Lone surrogates (JSON may escape them) survive the round
+    trip.
+    """
+
+    __slots__ = ("utf8",)
+
+    def __init__(self) -> None:
+        self.utf8 = bytearray()
+
+    def append(self, text: str) -> None:
+        try:
+            self.utf8 += text.encode()
+        except UnicodeEncodeError:  # a lone surrogate (built in Python, not from JSON)
+            self.utf8 += text.encode("utf-8", "surrogatepass")
+
+    def __bool__(self) -> bool:
+        return bool(self.utf8)
+
+    def __len__(self) -> int:
+        """The size of the text in UTF-8 bytes."""
+        return len(self.utf8)
+
+    def value(self) -> str:
+        return self.utf8.decode("utf-8", "surrogatepass")
+
+
 class _ToolCallState:
     __slots__ = ("arguments", "arguments_object", "extra", "id", "index", "name", "type")
 
@@ -43,7 +75,7 @@ class _ToolCallState:
         self.id: str | None = None
         self.type: str | None = None
         self.name = ""
-        self.arguments: list[str] = []
+        self.arguments = _Text()
         # a server may send the arguments as a JSON object instead of text
         self.arguments_object: dict[str, Any] | None = None
         self.extra: dict[str, Any] = {}
@@ -70,7 +102,7 @@ class _ToolCallState:
         if self.arguments_object is not None and not self.arguments:
             arguments = dict(self.arguments_object)
         else:
-            arguments = "".join(self.arguments)
+            arguments = self.arguments.value()
         call = ToolCall(
             function=FunctionCall(name=self.name, arguments=arguments),
             id=self.id if self.id is not None else "null",
@@ -86,10 +118,12 @@ class _ChoiceState:
 
     def __init__(self) -> None:
         self.role: str | None = None
-        self.texts: list[str] = []
-        # Allocated at the first content chunk that is not text (reasoning, images, ...):
-        # the content in order, text pieces as str, so it can be rebuilt as a chunk list.
-        self.parts: list[str | ContentChunk] | None = None
+        # The text, while all content is text.
+        self.texts = _Text()
+        # From the first content chunk that is not text (reasoning, images, ...): the
+        # content in order, each run of text one _Text, so it can be rebuilt as a chunk
+        # list; self.texts is then the first run, or left empty.
+        self.parts: list[_Text | ContentChunk] | None = None
         self.tool_calls: list[_ToolCallState] = []
         self.finish_reason: str | None = None
         self.logprobs: list[ChatCompletionResponseTokenLogprobs] | None = None
@@ -100,9 +134,10 @@ class _ChoiceState:
         content = delta.content
         if isinstance(content, str):
             if content:
-                self.texts.append(content)
-                if self.parts is not None:
-                    self.parts.append(content)
+                if self.parts is None:
+                    self.texts.append(content)
+                else:
+                    self._add_text(content)
         elif content is not None:
             self._add_chunks(content)
         if self.role is None and delta.role is not None:
@@ -122,13 +157,20 @@ class _ChoiceState:
                 self._add_text(chunk.text)
             else:
                 if self.parts is None:
-                    self.parts = [self.text()] if self.texts else []
+                    self.parts = [self.texts] if self.texts else []
+                    self.texts = _Text()
                 self.parts.append(chunk)
 
     def _add_text(self, text: str) -> None:
-        self.texts.append(text)
-        if self.parts is not None:
-            self.parts.append(text)
+        parts = self.parts
+        if parts is None:
+            self.texts.append(text)
+            return
+        run = parts[-1] if parts else None
+        if not isinstance(run, _Text):
+            run = _Text()
+            parts.append(run)
+        run.append(text)
 
     def _merge_tool_calls(self, deltas: list[ToolCall]) -> None:
         for position, delta in enumerate(deltas):
@@ -150,11 +192,9 @@ class _ChoiceState:
         return None
 
     def text(self) -> str:
-        texts = self.texts
-        if len(texts) > 1:
-            # join once and keep the result, so reading text after every chunk stays linear
-            texts[:] = ["".join(texts)]
-        return texts[0] if texts else ""
+        if self.parts is None:
+            return self.texts.value()
+        return "".join(part.value() for part in self.parts if isinstance(part, _Text))
 
     def content(self) -> str | list[ContentChunk]:
         if self.parts is None:
@@ -164,11 +204,8 @@ class _ChoiceState:
         merged: list[ContentChunk] = []
         for part in self.parts:
             last = merged[-1] if merged else None
-            if isinstance(part, str):
-                if isinstance(last, TextChunk):
-                    merged[-1] = TextChunk(text=last.text + part)
-                else:
-                    merged.append(TextChunk(text=part))
+            if isinstance(part, _Text):  # a whole run of text
+                merged.append(TextChunk(text=part.value()))
             elif isinstance(part, ThinkChunk) and isinstance(last, ThinkChunk):
                 merged[-1] = _merge_thinking(last, part)
             else:

@@ -94,10 +94,13 @@ class StreamParams(RequestParams, total=False):
 
     - ``first_event_timeout``: seconds to wait for the first event (``StreamTimeout``).
     - ``idle_timeout``: seconds allowed between two events (``StreamTimeout``).
+    - ``accumulate``: ``False`` keeps no copy of the reply for ``final_response()``
+      (streams that rebuild a final response keep one by default; others ignore it).
     """
 
     first_event_timeout: float | None
     idle_timeout: float | None
+    accumulate: bool
 
 
 class Resource:

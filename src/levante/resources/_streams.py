@@ -10,7 +10,7 @@ decode function comes from the endpoint declaration as for any stream.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx2
 
@@ -18,6 +18,7 @@ from .._streaming import EventStream, EventStreamAsync
 from ..sse import ServerSentEvent
 
 __all__ = [
+    "NOT_ACCUMULATED",
     "AccumulatingStream",
     "AccumulatingStreamAsync",
     "Accumulator",
@@ -56,14 +57,36 @@ def accumulating(
     return decode_and_add
 
 
+#: What ``final_response()`` says of a stream opened with ``accumulate=False``.
+NOT_ACCUMULATED = (
+    "final_response() needs the reply kept as it streams: this stream was opened with "
+    "accumulate=False"
+)
+
+
 class AccumulatingStream(EventStream[E], Generic[E, F]):
-    """An :class:`~levante.EventStream` whose events also feed ``self.accumulator``."""
+    """An :class:`~levante.EventStream` whose events also feed ``self.accumulator``.
+
+    With ``accumulate=False`` (a per-call option) nothing is kept: ``accumulator`` is
+    ``None`` and :meth:`final_response` raises ``RuntimeError``.
+    """
+
+    #: Tells the sender this stream takes ``accumulate``.
+    accumulates: ClassVar[bool] = True
 
     def __init__(
-        self, response: httpx2.Response, decode: Callable[[ServerSentEvent], E], **kwargs: Any
+        self,
+        response: httpx2.Response,
+        decode: Callable[[ServerSentEvent], E],
+        *,
+        accumulate: bool = True,
+        **kwargs: Any,
     ) -> None:
-        self.accumulator: Accumulator[E, F] = self.new_accumulator()
-        super().__init__(response, accumulating(decode, self.accumulator.add), **kwargs)
+        self.accumulator: Accumulator[E, F] | None = None
+        if accumulate:
+            self.accumulator = self.new_accumulator()
+            decode = accumulating(decode, self.accumulator.add)
+        super().__init__(response, decode, **kwargs)
 
     def new_accumulator(self) -> Accumulator[E, F]:
         """The accumulator of a new stream (subclasses say which)."""
@@ -71,19 +94,32 @@ class AccumulatingStream(EventStream[E], Generic[E, F]):
 
     def final_response(self) -> F:
         """Read the rest of the stream and return the response rebuilt from all of it."""
+        accumulator = self.accumulator
+        if accumulator is None:
+            raise RuntimeError(NOT_ACCUMULATED)
         for _ in self:
             pass
-        return self.accumulator.snapshot()
+        return accumulator.snapshot()
 
 
 class AccumulatingStreamAsync(EventStreamAsync[E], Generic[E, F]):
     """Async twin of :class:`AccumulatingStream`."""
 
+    accumulates: ClassVar[bool] = True
+
     def __init__(
-        self, response: httpx2.Response, decode: Callable[[ServerSentEvent], E], **kwargs: Any
+        self,
+        response: httpx2.Response,
+        decode: Callable[[ServerSentEvent], E],
+        *,
+        accumulate: bool = True,
+        **kwargs: Any,
     ) -> None:
-        self.accumulator: Accumulator[E, F] = self.new_accumulator()
-        super().__init__(response, accumulating(decode, self.accumulator.add), **kwargs)
+        self.accumulator: Accumulator[E, F] | None = None
+        if accumulate:
+            self.accumulator = self.new_accumulator()
+            decode = accumulating(decode, self.accumulator.add)
+        super().__init__(response, decode, **kwargs)
 
     def new_accumulator(self) -> Accumulator[E, F]:
         """The accumulator of a new stream (subclasses say which)."""
@@ -91,9 +127,12 @@ class AccumulatingStreamAsync(EventStreamAsync[E], Generic[E, F]):
 
     async def final_response(self) -> F:
         """Read the rest of the stream and return the response rebuilt from all of it."""
+        accumulator = self.accumulator
+        if accumulator is None:
+            raise RuntimeError(NOT_ACCUMULATED)
         async for _ in self:
             pass
-        return self.accumulator.snapshot()
+        return accumulator.snapshot()
 
 
 class PieceIterator(Iterator[P]):

@@ -8,7 +8,7 @@ The streamed methods return a :class:`ChatCompletionStream` (an
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx2
 from pydantic import BaseModel
@@ -32,6 +32,7 @@ from ..models import (
 )
 from ..sse import ServerSentEvent
 from ._base import JSON, Call, EndRule, Resource, StreamCall, StreamParams
+from ._streams import NOT_ACCUMULATED
 from .parse import (
     ParsedChatCompletionStream,
     ParsedChatCompletionStreamAsync,
@@ -160,16 +161,27 @@ class ChatCompletionStream(EventStream[CompletionEvent]):
 
     Every decoded chunk also feeds a :class:`~levante.ChatCompletionAccumulator`, so
     :meth:`final_response` can rebuild the whole answer whichever way the stream was read.
+    The accumulator keeps the reply's text as UTF-8 (at most 1.2x its size). Pass
+    ``accumulate=False`` to the method to keep nothing: ``accumulator`` is then ``None``
+    and :meth:`final_response` raises ``RuntimeError``.
     """
+
+    #: Tells the sender this stream takes ``accumulate``.
+    accumulates: ClassVar[bool] = True
 
     def __init__(
         self,
         response: httpx2.Response,
         decode: Callable[[ServerSentEvent], CompletionEvent],
+        *,
+        accumulate: bool = True,
         **kwargs: Any,
     ) -> None:
-        self.accumulator = ChatCompletionAccumulator()
-        super().__init__(response, _accumulating(decode, self.accumulator), **kwargs)
+        self.accumulator: ChatCompletionAccumulator | None = None
+        if accumulate:
+            self.accumulator = ChatCompletionAccumulator()
+            decode = _accumulating(decode, self.accumulator)
+        super().__init__(response, decode, **kwargs)
 
     @property
     def text_stream(self) -> Iterator[str]:
@@ -178,22 +190,32 @@ class ChatCompletionStream(EventStream[CompletionEvent]):
 
     def final_response(self) -> ChatCompletionResponse:
         """Read the rest of the stream and return the accumulated response."""
+        accumulator = self.accumulator
+        if accumulator is None:
+            raise RuntimeError(NOT_ACCUMULATED)
         for _ in self:
             pass
-        return self.accumulator.snapshot()
+        return accumulator.snapshot()
 
 
 class ChatCompletionStreamAsync(EventStreamAsync[CompletionEvent]):
     """Async twin of :class:`ChatCompletionStream`."""
 
+    accumulates: ClassVar[bool] = True
+
     def __init__(
         self,
         response: httpx2.Response,
         decode: Callable[[ServerSentEvent], CompletionEvent],
+        *,
+        accumulate: bool = True,
         **kwargs: Any,
     ) -> None:
-        self.accumulator = ChatCompletionAccumulator()
-        super().__init__(response, _accumulating(decode, self.accumulator), **kwargs)
+        self.accumulator: ChatCompletionAccumulator | None = None
+        if accumulate:
+            self.accumulator = ChatCompletionAccumulator()
+            decode = _accumulating(decode, self.accumulator)
+        super().__init__(response, decode, **kwargs)
 
     @property
     def text_stream(self) -> AsyncIterator[str]:
@@ -202,9 +224,12 @@ class ChatCompletionStreamAsync(EventStreamAsync[CompletionEvent]):
 
     async def final_response(self) -> ChatCompletionResponse:
         """Read the rest of the stream and return the accumulated response."""
+        accumulator = self.accumulator
+        if accumulator is None:
+            raise RuntimeError(NOT_ACCUMULATED)
         async for _ in self:
             pass
-        return self.accumulator.snapshot()
+        return accumulator.snapshot()
 
 
 class _TextIterator(Iterator[str]):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import httpx2
 from pydantic import BaseModel
@@ -102,6 +102,8 @@ class ParsedChatCompletionStream(
     """
 
     accumulator: ParsedChatCompletionAccumulator[T]
+    #: Its partial object needs the accumulator: ``accumulate=False`` is ignored.
+    accumulates: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -144,6 +146,8 @@ class ParsedChatCompletionStreamAsync(
     """Async twin of :class:`ParsedChatCompletionStream`."""
 
     accumulator: ParsedChatCompletionAccumulator[T]
+    #: Its partial object needs the accumulator: ``accumulate=False`` is ignored.
+    accumulates: ClassVar[bool] = False
 
     def __init__(
         self,
