@@ -389,9 +389,8 @@ class Sender:
         extra: Mapping[str, Any],
     ) -> T:
         options = req.options
-        extra = {}
         if not options.accumulate and getattr(cls, "accumulates", False):
-            extra["accumulate"] = False
+            extra = {**extra, "accumulate": False}
         return cls(
             response,
             call.decode,
