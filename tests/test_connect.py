@@ -252,7 +252,9 @@ async def test_random_drops_every_event_once_in_order_async(
 
 
 @pytest.mark.parametrize("fault", ["disconnect-mid-event=2", "disconnect-after=2"])
-def test_the_partial_event_is_discarded(server: EmbeddedServer, fault: str) -> None:
+def test_the_partial_event_is_discarded(
+    server: EmbeddedServer, fault: str, body_reader: str
+) -> None:
     with httpx2.Client(base_url=server.url) as client:
         headers = {"x-levante-fault": fault}
         url = "/_levante/events?n=9&retry=0"
@@ -319,6 +321,28 @@ def test_gives_up_after_max_attempts_when_the_server_is_gone(attempts: int) -> N
     assert isinstance(caught.value.__cause__.__cause__, httpx2.TransportError)
     assert caught.value.events_delivered == 1
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.anyio
+async def test_gives_up_after_max_attempts_when_the_server_is_gone_async() -> None:
+    head = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+    )
+    event = b"id: 1\ndata: only\n\n"
+    url, thread = serve_raw_once(head + b"%x\r\n%s\r\n" % (len(event), event))
+    policy = Reconnect(max_attempts=2, initial_delay=0.01, max_delay=0.05)
+    got: list[ServerSentEvent] = []
+    with anyio.fail_after(5):
+        async with httpx2.AsyncClient() as client:
+            stream = await levante.aconnect_sse(client, "GET", url, reconnect=policy)
+            with pytest.raises(ReconnectError, match="after 2 attempts") as caught:
+                async with stream:
+                    async for event in stream:
+                        got.append(event)  # noqa: PERF401 (what arrived must outlive the error)
+            assert pool_connections(client) == []
+    thread.join(5)
+    assert ids(got) == ["1"] and caught.value.attempts == 2 and stream.closed
+    assert isinstance(caught.value.__cause__, APIConnectionError)
 
 
 def test_connections_without_events_count_as_attempts(server: EmbeddedServer) -> None:

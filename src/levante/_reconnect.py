@@ -41,6 +41,9 @@ class Reconnect:
     event starts the count again. A ``204 No Content`` answer ends the stream; an HTTP
     error status, ``close()`` and cancellation end it without reconnecting.
 
+    A stream timeout (``first_event_timeout``, ``idle_timeout``) or a transport timeout
+    is not a lost connection: it raises as it does without reconnection.
+
     ``on_end``: also reconnect when the body ends cleanly, as the standard's
     ``EventSource`` does (then only a 204, an error, ``close()`` or ``max_attempts``
     ends the stream). By default a clean end of the body is the end of the stream.
