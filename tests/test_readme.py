@@ -14,21 +14,12 @@ from levante import Mistral
 from levante.devserver import EmbeddedServer
 
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
-
-# What each example must print (a substring), in README order.
-EXPECTED = [
-    "levante",  # quickstart: the dev server's canned answer about the wind
-    "Hello",  # async quickstart: the echo of the prompt
-    "time to first event",  # text_stream + final_response
-    "get_weather {",  # tool calls rebuilt from deltas
-    "truncated after 2 events",  # IncompleteStreamError
-    "no first token in time",  # StreamTimeout
-    "levante",  # retries: the 429 is retried, then the reply
-    "levante",  # your own HTTP clients, used as given
-    "conversation.response.done",  # conversations
-    "[('one', '7'), ('two', '7')]",  # the sans-IO decoder
-]
+TEXT = README.read_text(encoding="utf-8")
+BLOCKS = re.findall(r"```python\n(.*?)```", TEXT, re.DOTALL)
+# Each example is preceded by a comment saying what it must print (a substring):
+# <!-- prints: TEXT -->
+EXAMPLES = re.findall(r"<!-- prints: (.*?) -->\n```python\n(.*?)```", TEXT, re.DOTALL)
+EXPECTED = [expected for expected, _ in EXAMPLES]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +29,8 @@ def server() -> Iterator[EmbeddedServer]:
 
 
 def test_every_example_has_an_expectation() -> None:
-    assert len(BLOCKS) == len(EXPECTED)
+    assert len(BLOCKS) == len(EXAMPLES) > 10
+    assert [code for _, code in EXAMPLES] == BLOCKS
 
 
 @pytest.mark.parametrize(("index", "expected"), list(enumerate(EXPECTED)))
@@ -51,7 +43,7 @@ def test_readme_example_runs(
     namespace: dict[str, object] = {"__name__": "readme"}
     try:
         with contextlib.redirect_stdout(out):
-            exec(compile(BLOCKS[index], f"<README example {index}>", "exec"), namespace)
+            exec(compile(EXAMPLES[index][1], f"<README example {index}>", "exec"), namespace)
     finally:
         # a script's module-level client lives until the process exits; here, close it
         for value in namespace.values():
