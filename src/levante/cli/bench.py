@@ -40,6 +40,7 @@ from ._common import (
     EXIT_OK,
     EXIT_USAGE,
     Fail,
+    Target,
     describe,
     say,
     target,
@@ -47,8 +48,6 @@ from ._common import (
 from ._signals import take_over_ctrl_c
 
 if TYPE_CHECKING:
-    import httpx2
-
     from ..client import Mistral
 
 DEFAULT_MODEL = "mistral-small-latest"
@@ -276,15 +275,13 @@ class Load:
         return finished - self.started if self.started else 0.0
 
 
-def _client(where: Any, args: argparse.Namespace) -> tuple[Mistral, httpx2.AsyncClient]:
+def _client(where: Target, args: argparse.Namespace) -> Mistral:
     import httpx2
 
-    # One connection per request in flight, so no request waits for the pool.
-    http = httpx2.AsyncClient(
-        limits=httpx2.Limits(max_connections=args.concurrency, max_keepalive_connections=None),
-        timeout=httpx2.Timeout(args.timeout, connect=min(args.timeout, 10.0)),
-    )
-    return where.client(args.retries, async_client=http), http
+    # levante's own async client: no cap on its pool (--concurrency is the cap), and the
+    # fastest transport it has for the event loop.
+    timeout = httpx2.Timeout(args.timeout, connect=min(args.timeout, 10.0))
+    return where.client(args.retries, timeout=timeout)
 
 
 def _about(args: argparse.Namespace, url: str, model: str, prompts: str) -> dict[str, Any]:
@@ -319,7 +316,7 @@ def run(args: argparse.Namespace) -> int:
                 f"first token, {speed} (--dev-ttft, --dev-tokens-per-second); the figures "
                 "measure levante, not a model"
             )
-        client, http = _client(where, args)
+        client = _client(where, args)
 
         def params(index: int) -> dict[str, Any]:
             message = {"role": "user", "content": prompt(index)}
@@ -332,7 +329,6 @@ def run(args: argparse.Namespace) -> int:
                 return await load.run()
             finally:
                 await client.aclose()
-                await http.aclose()  # ours: levante leaves a client it was given open
 
         duration = anyio.run(main)
         url = where.server_url or client.server_url
