@@ -1,4 +1,5 @@
-"""300 concurrent chat streams from one default ``Mistral()`` against the dev server.
+"""300 concurrent chat streams from one default ``Mistral()`` against the dev server (and
+150 threads streaming at once from its sync client).
 
 A bounded concurrency check, not a benchmark: every stream must complete with its whole
 reply, past httpx2's default cap of 100 connections, and afterwards no connection may be
@@ -13,6 +14,7 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -122,3 +124,36 @@ async def test_300_concurrent_streams_all_complete_and_leave_the_pool_empty(
     assert after["open"] == 0 and after["aborted"] == before["aborted"]
     with capsys.disabled():
         print(f"\n  {STREAMS} streams on {anyio_backend}: {wall:.2f} s, {probe.summary()}")
+
+
+def test_the_sync_pool_does_not_cap_threads_at_100(devserver: str) -> None:
+    # 150 threads each hold a stream open at the same moment; httpx2's default pool of 100
+    # connections would leave 50 of them waiting for a connection until the barrier breaks.
+    threads_count = 150
+    barrier = threading.Barrier(threads_count, timeout=30)
+    failures: list[BaseException] = []
+    slow = {"x-levante-tokens-per-second": "2"}  # the stream stays open for seconds
+
+    with Mistral(api_key="k", server_url=devserver, retries=0) as client:
+
+        def one() -> None:
+            try:
+                stream = client.chat.stream(
+                    model="levante-long",
+                    messages=[{"role": "user", "content": "hi"}],
+                    max_tokens=20,
+                    http_headers=slow,
+                )
+                with stream:
+                    next(iter(stream))
+                    barrier.wait()  # every thread has a stream open now
+            except BaseException as exc:
+                failures.append(exc)
+
+        threads = [threading.Thread(target=one) for _ in range(threads_count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert not failures, failures[:3]
+    assert stats(devserver)["open"] == 0
