@@ -89,11 +89,12 @@ def format_row(r: dict[str, Any]) -> str:
     if "error" in r:
         return f"  {r['client']:<15} error: {r['error'][:90]}"
     c = r["concurrency"]
-    events = max(r["events"], 1)
     done = f"{r['completed']}/{r['failed']}/{r['unfinished']}"
+    # CPU per event only means something when every stream ran to its end
+    per_event = f"{r['cpu'] / r['events'] * 1e6:8.2f}" if r["completed"] == c else f"{'-':>8}"
     return (
         f"  {r['client']:<15} {done:>14} {r['wall']:7.1f} {r['wall'] / r['ideal']:6.2f}x"
-        f" {r['cpu'] / c * 1e3:9.2f} {r['cpu'] / events * 1e6:8.2f}"
+        f" {r['cpu'] / c * 1e3:9.2f} {per_event}"
         f" {r['lag_p50'] * 1e3:7.1f} {r['lag_p99'] * 1e3:7.1f} {r['lag_max'] * 1e3:7.1f}"
         f" {r['rss_growth'] / c / 1024:8.1f}"
     )
@@ -110,6 +111,8 @@ def own_cpu(rows: dict[str, dict[str, Any]], name: str) -> str:
     ours, floor = rows.get(name), rows.get("aiohttp")
     if not ours or not floor or "error" in ours or "error" in floor:
         return "n/a"
+    if ours["completed"] < ours["concurrency"] or floor["completed"] < floor["concurrency"]:
+        return "n/a (not every stream completed)"
     per_event = ours["cpu"] / max(ours["events"], 1) - floor["cpu"] / max(floor["events"], 1)
     return f"{per_event * 1e6:.2f} µs/event"
 
