@@ -4,8 +4,10 @@ Run as its own process by bench_concurrency.py (a fresh interpreter per measurem
 
     python benchmarks/_conc_client.py CLIENT LOOP URL CONCURRENCY EVENTS INTERVAL DEADLINE
 
-It builds the client, warms it up with one short stream, then opens CONCURRENCY streams at
-once and reads each to its end, touching every chunk's content as an application would.
+Every SDK runs with its defaults (retries included: levante and openai retry a failed
+connection, as they would for a user). It builds the client, warms it up with one short
+stream, then opens CONCURRENCY streams at once and reads each to its end, touching every
+chunk's content as an application would.
 It prints one JSON object: wall time, process CPU time, completed / failed / unfinished
 streams (failures by exception type), event-loop lag (a 10 ms ticker) and the RSS growth
 while the streams were open.
@@ -41,7 +43,7 @@ Client = tuple[StreamOne, Callable[[], Awaitable[None]]]
 async def levante_default(url: str) -> Client:
     from levante import Mistral
 
-    return _levante_runner(Mistral(api_key="k", server_url=url, retries=0))
+    return _levante_runner(Mistral(api_key="k", server_url=url))
 
 
 def _levante_runner(client: Any) -> Client:
@@ -111,7 +113,7 @@ async def raw_httpx2(url: str) -> Client:
 def _openai(url: str, http_client: Any) -> Client:
     from openai import AsyncOpenAI
 
-    client = AsyncOpenAI(api_key="k", base_url=url + "/v1", max_retries=0, http_client=http_client)
+    client = AsyncOpenAI(api_key="k", base_url=url + "/v1", http_client=http_client)
 
     async def one(headers: dict[str, str] | None) -> int:
         n = 0
@@ -173,7 +175,7 @@ async def levante_on_httpx2(url: str) -> Client:
         limits=httpx2.Limits(max_connections=None, max_keepalive_connections=100),
         timeout=httpx2.Timeout(300.0, connect=10.0),
     )
-    one, close = _levante_runner(Mistral(api_key="k", server_url=url, retries=0, async_client=http))
+    one, close = _levante_runner(Mistral(api_key="k", server_url=url, async_client=http))
 
     async def aclose() -> None:
         await close()
