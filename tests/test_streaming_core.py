@@ -7,7 +7,10 @@ that ends the iteration, with the state and the failure the core decided.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import pathlib
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -608,3 +611,17 @@ def test_only_a_lost_stream_resumes() -> None:
     core._read_failed(httpx2.ReadTimeout("slow"))
     with pytest.raises(RuntimeError, match="FAILED"):
         core._resume()
+
+
+# -- the fuzzer's checks, on a fixed seed ---------------------------------------------------
+
+
+def test_random_bodies_reads_and_rules_agree_with_the_model() -> None:
+    path = pathlib.Path(__file__).resolve().parents[1] / "fuzz" / "fuzz_stream_core.py"
+    spec = importlib.util.spec_from_file_location("fuzz_stream_core", path)
+    assert spec is not None and spec.loader is not None
+    fuzz = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fuzz)
+    rng = random.Random(20261202)
+    for _ in range(500):
+        assert fuzz.check(rng) is None

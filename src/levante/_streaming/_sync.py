@@ -49,15 +49,18 @@ class EventStream(BaseEventStream[T]):
     ``decode`` turns each :class:`~levante.sse.ServerSentEvent` into the item yielded; any
     exception it raises becomes :class:`~levante.errors.StreamDecodeError`.
 
-    ``sentinel``: an event whose data equals it ends the stream and is not yielded
-    (``"[DONE]"`` for chat completions). ``terminal_events``: event types that end the
-    stream after being yielded. With either, a body that ends before the marker raises
-    :class:`~levante.errors.IncompleteStreamError`; so does a body that ends in the
-    middle of an event, always.
+    ``end``: how the stream ends, an :class:`~levante.EndRule` (its end of body when not
+    given). ``sentinel`` and ``terminal_events`` are shorthands: ``sentinel="[DONE]"`` is
+    ``end=EndRule.at_sentinel("[DONE]")`` (an event whose data equals it ends the stream
+    and is not yielded), ``terminal_events=types`` is ``end=EndRule.at_event(types)``
+    (event types that end the stream after being yielded); give at most one of the three.
+    A body that ends before the rule's marker, or in the middle of an event, raises
+    :class:`~levante.errors.IncompleteStreamError`.
 
-    An ``event: error`` block, or data that is a JSON object with a non-null top-level
-    ``"error"`` or with ``"object": "error"``, raises
-    :class:`~levante.errors.StreamAPIError` carrying the parsed payload and the event.
+    An event whose type is one of the rule's error types (``event: error`` unless the rule
+    says otherwise), or data that is a JSON object with a non-null top-level ``"error"`` or
+    with ``"object": "error"``, raises :class:`~levante.errors.StreamAPIError` carrying the
+    parsed payload and the event.
 
     ``first_event_timeout`` bounds, in seconds, the wait from construction to the first
     event (it defaults to ``idle_timeout``); ``idle_timeout`` bounds each later wait for
@@ -68,9 +71,12 @@ class EventStream(BaseEventStream[T]):
 
     Transport failures raise :class:`~levante.errors.APIConnectionError` or
     :class:`~levante.errors.APITimeoutError`. Whatever the path, the connection is
-    released before the exception leaves the stream. After the sentinel, the rest of the
-    body is drained (bounded by :data:`DRAIN_MAX_BYTES` and :data:`DRAIN_TIMEOUT`) so the
+    released before the exception leaves the stream. After the end marker, the rest of
+    the body is drained (bounded by :data:`DRAIN_MAX_BYTES` and :data:`DRAIN_TIMEOUT`) so the
     connection goes back to the pool.
+
+    ``owner`` is kept referenced until the stream is gone: whatever must outlive it, such
+    as the client whose pool the connection belongs to.
 
     :meth:`close` may be called at any time and from any thread. A ``__next__`` call
     blocked in a read when another thread closes the stream is woken and raises
