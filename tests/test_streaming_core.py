@@ -349,6 +349,15 @@ def test_an_oversized_event_fails_once_the_events_of_its_read_are_delivered() ->
     assert failure.events_delivered == 3
 
 
+def test_an_oversized_event_beside_the_sentinel_is_still_reported() -> None:
+    # The decoder cannot say where in the read the oversized event was: an event may have
+    # been lost before the sentinel, so the stream fails rather than ends quietly.
+    core = make(DONE, max_event_size=64)
+    result = run(core, [b"data: 1\n\ndata: " + b"x" * 100 + b"\n\ndata: [DONE]\n\n"])
+    assert result.items == [1] and result.step is FAIL
+    assert isinstance(core._take_failure(), StreamEventTooLarge)
+
+
 # -- read failures ------------------------------------------------------------------------
 
 READ_FAILURES: list[tuple[str, BaseException, Step, type, bool]] = [
@@ -519,6 +528,8 @@ def test_a_fair_core_asks_for_a_checkpoint_before_every_32nd_event_of_a_read(
 def test_fairness_counts_within_one_read() -> None:
     reads = [b"data: 0\n\n" * 20] * 3  # 60 events, never 32 from one read
     assert run(FairCore(loads, end=BODY), reads).checkpoints == []
+    reads = [b"data: 0\n\n" * 32] * 2  # each read has its own 32nd event
+    assert run(FairCore(loads, end=BODY), reads).checkpoints == [31, 63]
     assert run(make(BODY), [b"data: 0\n\n" * 100]).checkpoints == []  # not fair: never
 
 

@@ -270,6 +270,7 @@ class StreamCore(Generic[T]):
             self._deadline = None
             self._pending = events
             self._pos = 0
+            self._checkpoint_pos = -1
 
     def _body_ended(self) -> None:
         """The body ended: ENDED, or LOST if that is too early for the end rule."""
