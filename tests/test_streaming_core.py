@@ -602,10 +602,11 @@ def test_a_foreign_error_while_draining_still_propagates() -> None:
 def test_a_lost_stream_resumes_discarding_the_partial_event() -> None:
     clock = Clock()
     core = make(first_event_timeout=3, clock=clock)
-    core._feed(b"id: 7\ndata: 1\n\nid: 8\ndata: par")
+    core._feed(b"retry: 2500\n\nid: 7\ndata: 1\n\nid: 8\ndata: par")
     assert core._step() == 1
     assert core._read_failed(httpx2.RemoteProtocolError("peer closed")) is LOST
     assert core.last_event_id == "7"  # what a reconnection sends as Last-Event-ID
+    assert core.retry == 2500  # and how long it waits first
     clock.now = 150.0
     core._resume()
     assert core._state is State.OPEN and core._failure is None
