@@ -13,14 +13,20 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import httpx2
 import pytest
 
 import levante._streaming._body as body
 import liveserver
+from levante._streaming._core import StreamCore
+from levante._streaming._end import EndRule
+from levante._streaming._state import CHECKPOINT, READ, State, Step
 from levante._transport import AiohttpTransport
 from liveserver import CountingApp, LiveServer, SSEApp, live_server, pool_connections
 
@@ -75,6 +81,15 @@ def sse_server() -> Iterator[Server]:
     app = SSEApp()
     with live_server(app.app) as srv:
         yield app, srv
+
+
+@pytest.fixture
+def sse_client(sse_server: Server) -> Iterator[httpx2.Client]:
+    """A sync client of ``sse_server``; the server is quiet when the test starts."""
+    # Every test starts from a quiet server, so counts in it are this test's own.
+    assert sse_server[1].wait_for_connections(0) == 0
+    with httpx2.Client(base_url=sse_server[1].url, timeout=10) as client:
+        yield client
 
 
 @pytest.fixture
@@ -155,3 +170,76 @@ def open_streams(server: Any, timeout: float = 5.0) -> int:
     while (count := server.stats()["open"]) and time.monotonic() < deadline:
         time.sleep(0.01)
     return int(count)
+
+
+@asynccontextmanager
+async def async_client(server: Server, **kwargs: Any) -> AsyncIterator[httpx2.AsyncClient]:
+    """An async client of ``server`` (the ``sse_server`` fixture), from a quiet server."""
+    assert server[1].wait_for_connections(0) == 0
+    transport = liveserver.async_transport()  # see the body_reader fixture
+    async with httpx2.AsyncClient(
+        base_url=server[1].url, timeout=10, transport=transport, **kwargs
+    ) as client:
+        yield client
+
+
+async def wait_until_reading(stream: Any) -> None:
+    """Wait until another task's ``__anext__`` is blocked in a read of ``stream``."""
+    with anyio.fail_after(5):
+        while not stream._reading:  # noqa: ASYNC110 - polling private state on purpose
+            await anyio.sleep(0.005)
+
+
+# -- driving the sans-IO stream core (test_streaming_core*.py) ------------------------------
+
+
+class Clock:
+    """A monotonic clock that moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_core(end: EndRule | None = None, decode: Any = loads, **kwargs: Any) -> StreamCore[Any]:
+    """A core ending at ``[DONE]`` unless told otherwise, decoding JSON."""
+    return StreamCore(decode, end=end or EndRule.at_sentinel(), **kwargs)
+
+
+@dataclass
+class Run:
+    """What :func:`run_core` saw: the items, the step that ended it, the core's verdict."""
+
+    items: list[Any]
+    step: Step
+    failure: BaseException | None
+    state: State
+    checkpoints: list[int] = field(default_factory=list)
+
+
+def run_core(core: StreamCore[Any], reads: Sequence[bytes | None]) -> Run:
+    """Step ``core`` as a twin would, over ``reads`` (the body ends after the last).
+
+    READ is answered with the next read (None: the end of the body), a CHECKPOINT is
+    counted (where it came, in items), items are collected, and the first other step ends
+    the run.
+    """
+    script = iter(reads)
+    items: list[Any] = []
+    checkpoints: list[int] = []
+    while True:
+        step = core._step()
+        if step is READ:
+            data = next(script, None)
+            if data is None:
+                core._body_ended()
+            else:
+                core._feed(data)
+        elif step is CHECKPOINT:
+            checkpoints.append(len(items))
+        elif isinstance(step, Step):
+            return Run(items, step, core._failure, core._state, checkpoints)
+        else:
+            items.append(step)

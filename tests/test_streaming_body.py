@@ -25,13 +25,6 @@ from liveserver import pool_connections, serve_raw_once
 EVENTS = [b'data: {"i": 0}\n\n', b'data: {"i": 1}\n\n', b"data: [DONE]\n\n"]
 
 
-@pytest.fixture
-def client(sse_server: Server) -> Iterator[httpx2.Client]:
-    assert sse_server[1].wait_for_connections(0) == 0
-    with httpx2.Client(base_url=sse_server[1].url, timeout=10) as client:
-        yield client
-
-
 def random_parts(seed: int) -> list[bytes]:
     rng = random.Random(seed)
     return [rng.randbytes(rng.choice([1, 2, 7, 100, 5000, 70_000])) for _ in range(40)]
@@ -44,8 +37,8 @@ def read_all(read: Any) -> list[bytes]:
     return chunks
 
 
-def assert_idle_and_reused(client: httpx2.Client | httpx2.AsyncClient, requests: int) -> None:
-    conns = pool_connections(client)
+def assert_idle_and_reused(sse_client: httpx2.Client | httpx2.AsyncClient, requests: int) -> None:
+    conns = pool_connections(sse_client)
     assert len(conns) == 1 and conns[0].is_idle(), conns
     assert f"Request Count: {requests}" in repr(conns[0])
 
@@ -55,42 +48,42 @@ def assert_idle_and_reused(client: httpx2.Client | httpx2.AsyncClient, requests:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_direct_reader_reads_the_body_iter_bytes_reads_then_pools_it(
-    sse_server: Server, client: httpx2.Client, seed: int
+    sse_server: Server, sse_client: httpx2.Client, seed: int
 ) -> None:
     parts = random_parts(seed)
     path = raw(sse_server[0], *parts)
-    with client.stream("GET", path) as response:
+    with sse_client.stream("GET", path) as response:
         read = sync_direct_reader(response)
         assert read is not None
         assert response.is_stream_consumed
         direct = read_all(read)
         assert all(type(chunk) is bytes for chunk in direct)
         assert read() is None  # the end stays the end
-    with client.stream("GET", path) as response:
+    with sse_client.stream("GET", path) as response:
         generic = list(response.iter_bytes())
     assert b"".join(direct) == b"".join(generic) == b"".join(parts)
     # The connection read directly went back to the pool and carried the second request.
-    assert_idle_and_reused(client, 2)
+    assert_idle_and_reused(sse_client, 2)
 
 
 def test_direct_reader_leaves_a_half_read_connection_to_be_dropped(
-    sse_server: Server, client: httpx2.Client
+    sse_server: Server, sse_client: httpx2.Client
 ) -> None:
     path = raw(sse_server[0], *[b"x" * 100] * 50)
-    with client.stream("GET", path) as response:
+    with sse_client.stream("GET", path) as response:
         read = sync_direct_reader(response)
         assert read is not None and read() is not None
-    assert pool_connections(client) == []
+    assert pool_connections(sse_client) == []
     assert sse_server[0].wait_for_streams(0) == 0
 
 
-def test_content_length_and_close_delimited_bodies(client: httpx2.Client) -> None:
+def test_content_length_and_close_delimited_bodies(sse_client: httpx2.Client) -> None:
     body = b'data: {"i": 0}\n\ndata: [DONE]\n\n'
     sized = b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
     until_close = b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n" + body
     for payload in (sized, until_close):
         url, thread = serve_raw_once(payload)
-        with client.stream("GET", url) as response:
+        with sse_client.stream("GET", url) as response:
             stream = EventStream(response, loads, sentinel="[DONE]")
             assert stream._chunks is None  # the direct reader
             assert list(stream) == [{"i": 0}]
@@ -109,12 +102,12 @@ def test_content_length_and_close_delimited_bodies(client: httpx2.Client) -> Non
     ],
 )
 def test_direct_reader_raises_what_iter_bytes_raises(
-    client: httpx2.Client, payload: bytes, error: str
+    sse_client: httpx2.Client, payload: bytes, error: str
 ) -> None:
     raised = []
     for direct in (True, False):
         url, thread = serve_raw_once(payload)
-        with client.stream("GET", url) as response:
+        with sse_client.stream("GET", url) as response:
             read = sync_direct_reader(response) if direct else None
             with pytest.raises(httpx2.TransportError) as info:
                 if read is not None:
@@ -124,7 +117,7 @@ def test_direct_reader_raises_what_iter_bytes_raises(
             raised.append(type(info.value))
         thread.join(10)
     assert raised[0] is raised[1] is getattr(httpx2, error)
-    assert pool_connections(client) == []
+    assert pool_connections(sse_client) == []
 
 
 def test_direct_reader_honours_the_read_timeout(sse_server: Server) -> None:
@@ -399,11 +392,11 @@ async def test_an_async_stream_over_a_plain_iterator_closes_cleanly(
 
 
 @pytest.mark.usefixtures("body_reader")
-def test_a_transport_error_names_its_request(client: httpx2.Client) -> None:
+def test_a_transport_error_names_its_request(sse_client: httpx2.Client) -> None:
     payload = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n9\r\ndata"
     url, thread = serve_raw_once(payload)
     with (
-        client.stream("GET", url) as response,
+        sse_client.stream("GET", url) as response,
         pytest.raises(IncompleteStreamError) as info,
         EventStream(response, loads) as stream,
     ):

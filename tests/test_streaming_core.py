@@ -8,23 +8,19 @@ that ends the iteration, with the state and the failure the core decided.
 from __future__ import annotations
 
 import importlib.util
-import json
 import pathlib
 import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
 import pytest
 
+from conftest import Clock, loads, make_core, run_core
 from levante._streaming._core import StreamCore
 from levante._streaming._end import EndRule
 from levante._streaming._state import (
-    CHECKPOINT,
     CLOSED,
     DEADLINE,
-    DRAIN,
     DRAIN_MAX_BYTES,
     DRAIN_TIMEOUT,
     FAIL,
@@ -39,323 +35,13 @@ from levante.errors import (
     APIConnectionError,
     APITimeoutError,
     IncompleteStreamError,
-    StreamAPIError,
     StreamClosed,
-    StreamDecodeError,
-    StreamEventTooLarge,
     StreamTimeout,
 )
-from levante.sse import ServerSentEvent
 
 DONE = EndRule.at_sentinel()
 BODY = EndRule.at_body_end()
 TERMINAL = EndRule.at_event({"done"})
-
-
-def loads(event: ServerSentEvent) -> Any:
-    return json.loads(event.data)
-
-
-class Clock:
-    """A monotonic clock that moves only when told."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def make(
-    end: EndRule = DONE, decode: Callable[[ServerSentEvent], Any] = loads, **kwargs: Any
-) -> StreamCore[Any]:
-    return StreamCore(decode, end=end, **kwargs)
-
-
-@dataclass
-class Run:
-    items: list[Any]
-    step: Step
-    failure: BaseException | None
-    state: State
-    checkpoints: list[int] = field(default_factory=list)
-
-
-def run(core: StreamCore[Any], reads: Sequence[bytes | None]) -> Run:
-    """Step ``core`` as a twin would, over ``reads`` (the body ends after the last)."""
-    script = iter(reads)
-    items: list[Any] = []
-    checkpoints: list[int] = []
-    while True:
-        step = core._step()
-        if step is READ:
-            data = next(script, None)
-            if data is None:
-                core._body_ended()
-            else:
-                core._feed(data)
-        elif step is CHECKPOINT:
-            checkpoints.append(len(items))
-        elif isinstance(step, Step):
-            return Run(items, step, core._failure, core._state, checkpoints)
-        else:
-            items.append(step)
-
-
-# -- end rules ----------------------------------------------------------------------------
-
-# (name, rule, reads, items, final step, error type, words in the error)
-END_CASES: list[tuple[str, EndRule, list[bytes], list[Any], Step, type | None, str]] = [
-    ("sentinel", DONE, [b"data: 1\n\n", b"data: [DONE]\n\n"], [1], DRAIN, None, ""),
-    (
-        "sentinel in one read",
-        DONE,
-        [b"data: 1\n\ndata: [DONE]\n\ndata: 2\n\n"],
-        [1],
-        DRAIN,
-        None,
-        "",
-    ),
-    ("sentinel split", DONE, [b"data: 1\n\ndata: [DO", b"NE]\n", b"\n"], [1], DRAIN, None, ""),
-    (
-        "custom sentinel",
-        EndRule.at_sentinel("END"),
-        [b"data: 1\n\ndata: END\n\n"],
-        [1],
-        DRAIN,
-        None,
-        "",
-    ),
-    (
-        "no sentinel",
-        DONE,
-        [b"data: 1\n\n", b"data: 2\n\n"],
-        [1, 2],
-        LOST,
-        IncompleteStreamError,
-        "ended before the '[DONE]' sentinel",
-    ),
-    (
-        "cut mid-event",
-        DONE,
-        [b"data: 1\n\ndata: 2"],
-        [1],
-        LOST,
-        IncompleteStreamError,
-        "middle of an event",
-    ),
-    ("empty body", DONE, [], [], LOST, IncompleteStreamError, "sentinel"),
-    (
-        "terminal",
-        TERMINAL,
-        [b"event: delta\ndata: 1\n\n", b"event: done\ndata: 2\n\nevent: delta\ndata: 3\n\n"],
-        [1, 2],
-        DRAIN,
-        None,
-        "",
-    ),
-    (
-        "no terminal",
-        EndRule.at_event({"done", "failed"}),
-        [b"event: delta\ndata: 1\n\n"],
-        [1],
-        LOST,
-        IncompleteStreamError,
-        "a terminal event (done, failed)",
-    ),
-    (
-        "sentinel data is an item by event",
-        TERMINAL,
-        [b"data: [DONE]\n\nevent: done\ndata: 2\n\n"],
-        ["[DONE]", 2],
-        DRAIN,
-        None,
-        "",
-    ),
-    ("end of body", BODY, [b"data: 1\n\n", b"data: 2\n\n"], [1, 2], STOP, None, ""),
-    ("end of body, empty", BODY, [], [], STOP, None, ""),
-    (
-        "end of body, cut",
-        BODY,
-        [b"data: 1\n\ndata: 2\n"],
-        [1],
-        LOST,
-        IncompleteStreamError,
-        "middle of an event",
-    ),
-    (
-        "sentinel is data by body",
-        BODY,
-        [b"data: 1\n\n", b"data: [DONE]\n\n"],
-        [1, "[DONE]"],
-        STOP,
-        None,
-        "",
-    ),
-]
-
-
-def _decode_any(event: ServerSentEvent) -> Any:
-    try:
-        return json.loads(event.data)
-    except ValueError:
-        return event.data
-
-
-@pytest.mark.parametrize(
-    ("rule", "reads", "items", "step", "error", "words"),
-    [case[1:] for case in END_CASES],
-    ids=[case[0] for case in END_CASES],
-)
-def test_end_rules(
-    rule: EndRule,
-    reads: list[bytes],
-    items: list[Any],
-    step: Step,
-    error: type | None,
-    words: str,
-) -> None:
-    result = run(make(rule, _decode_any), reads)
-    assert result.items == items
-    assert result.step is step
-    if error is None:
-        assert result.failure is None
-    else:
-        assert isinstance(result.failure, error)
-        assert words in str(result.failure)
-        assert result.state is State.LOST
-
-
-def test_the_step_after_an_end_stays_the_same() -> None:
-    core = make(TERMINAL)
-    assert run(core, [b"event: done\ndata: 1\n\n"]).step is DRAIN
-    assert core._step() is DRAIN  # a second __next__ asks the same
-    assert core._state is State.ENDING
-
-
-# -- in-stream errors ---------------------------------------------------------------------
-
-ERROR_CASES: list[tuple[str, EndRule, bytes, type | None, str]] = [
-    ("event: error", DONE, b'event: error\ndata: {"message": "boom"}\n\n', StreamAPIError, "boom"),
-    (
-        "event: error, text",
-        DONE,
-        b"event: error\ndata: plain words\n\n",
-        StreamAPIError,
-        "plain words",
-    ),
-    (
-        "error object",
-        DONE,
-        b'data: {"error": {"message": "bad", "code": 3}}\n\n',
-        StreamAPIError,
-        "bad",
-    ),
-    (
-        "object error",
-        DONE,
-        b'data: {"object": "error", "message": "nope", "type": "t"}\n\n',
-        StreamAPIError,
-        "nope (type=t)",
-    ),
-    ("error null", DONE, b'data: {"error": null, "i": 1}\n\n', None, ""),
-    ("error in a string", DONE, b'data: {"text": "\\"error\\""}\n\n', None, ""),
-    ("error as a value", DONE, b'data: {"kind": "error"}\n\n', None, ""),
-    ("error list", DONE, b'data: ["error"]\n\n', None, ""),
-    (
-        "error type beside a terminal",
-        EndRule.at_event({"response.completed"}, errors={"response.failed"}),
-        b'event: response.failed\ndata: {"response": {"error": {"message": "m"}}}\n\n',
-        StreamAPIError,
-        "the server reported an error in the stream",
-    ),
-    (
-        "event: error is no error when not listed",
-        EndRule.at_event({"done"}, errors={"failed"}, error_payloads=False),
-        b"event: error\ndata: 1\n\n",
-        None,
-        "",
-    ),
-    (
-        "error payloads off",
-        EndRule.at_body_end(error_payloads=False),
-        b'data: {"error": "kept"}\n\n',
-        None,
-        "",
-    ),
-    (
-        "a terminal type is delivered even if shaped like an error",
-        EndRule.at_event({"error"}),
-        b'event: error\ndata: {"error": "x"}\n\n',
-        None,
-        "",
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("rule", "read", "error", "words"),
-    [case[1:] for case in ERROR_CASES],
-    ids=[case[0] for case in ERROR_CASES],
-)
-def test_in_stream_errors(rule: EndRule, read: bytes, error: type | None, words: str) -> None:
-    core = make(rule, _decode_any)
-    result = run(core, [b"data: 0\n\n", read, b"data: 9\n\n"])
-    if error is None:
-        assert result.step is not FAIL and len(result.items) >= 2
-        return
-    assert result.items == [0]  # nothing after the error is delivered
-    assert result.step is FAIL and result.state is State.FAILED
-    failure = core._take_failure()
-    assert isinstance(failure, StreamAPIError)
-    assert words in str(failure)
-    assert failure.events_delivered == 1
-    assert failure.event.data.encode() in read
-
-
-def test_error_message_is_bounded_and_the_payload_kept_whole() -> None:
-    message = "x" * 2000
-    core = make(BODY)
-    result = run(
-        core, [b"event: error\ndata: " + json.dumps({"message": message}).encode() + b"\n\n"]
-    )
-    assert result.step is FAIL
-    failure = core._take_failure()
-    assert isinstance(failure, StreamAPIError)
-    assert len(str(failure)) < 600 and str(failure).endswith("...")
-    assert failure.payload == {"message": message}
-
-
-def test_a_decode_failure_fails_the_stream_with_the_event_and_cause() -> None:
-    core = make(BODY)
-    result = run(core, [b"data: 1\n\ndata: {oops\n\ndata: 3\n\n"])
-    assert result.items == [1] and result.step is FAIL
-    failure = core._take_failure()
-    assert isinstance(failure, StreamDecodeError)
-    assert failure.event.data == "{oops" and failure.events_delivered == 1
-    assert isinstance(failure.__cause__, ValueError)
-
-
-def test_an_oversized_event_fails_once_the_events_of_its_read_are_delivered() -> None:
-    core = make(BODY, max_event_size=64)
-    oversized = b"data: " + b"x" * 100 + b"\n\n"
-    result = run(
-        core, [b"data: 1\n\n", b"data: 2\n\n" + oversized + b"data: 3\n\n", b"data: 4\n\n"]
-    )
-    # The decoder completes every event of that read but the oversized one; no more is read.
-    assert result.items == [1, 2, 3] and result.step is FAIL
-    failure = core._take_failure()
-    assert isinstance(failure, StreamEventTooLarge)
-    assert failure.events_delivered == 3
-
-
-def test_an_oversized_event_beside_the_sentinel_is_still_reported() -> None:
-    # The decoder cannot say where in the read the oversized event was: an event may have
-    # been lost before the sentinel, so the stream fails rather than ends quietly.
-    core = make(DONE, max_event_size=64)
-    result = run(core, [b"data: 1\n\ndata: " + b"x" * 100 + b"\n\ndata: [DONE]\n\n"])
-    assert result.items == [1] and result.step is FAIL
-    assert isinstance(core._take_failure(), StreamEventTooLarge)
 
 
 # -- read failures ------------------------------------------------------------------------
@@ -381,7 +67,7 @@ READ_FAILURES: list[tuple[str, BaseException, Step, type, bool]] = [
     ids=[case[0] for case in READ_FAILURES],
 )
 def test_read_failures(exc: BaseException, step: Step, error: type, chained: bool) -> None:
-    core = make()
+    core = make_core()
     core._feed(b"data: 1\n\n")
     assert core._step() == 1
     assert core._read_failed(exc) is step
@@ -399,7 +85,7 @@ def test_read_failures(exc: BaseException, step: Step, error: type, chained: boo
     [(CLOSED, StreamClosed, "closed"), (DEADLINE, StreamTimeout, "first_event_timeout=2.0")],
 )
 def test_an_interrupted_read_reports_why(interrupt: str, error: type, words: str) -> None:
-    core = make(first_event_timeout=2)
+    core = make_core(first_event_timeout=2)
     core._interrupt = interrupt
     # Whatever the read raised on its way out, the interrupt is the reason.
     assert core._read_failed(OSError("bad fd")) is FAIL
@@ -415,7 +101,7 @@ def test_an_interrupted_read_reports_why(interrupt: str, error: type, words: str
 
 def test_first_event_deadline_then_idle_deadlines_from_each_wait() -> None:
     clock = Clock()
-    core = make(first_event_timeout=5, idle_timeout=2, clock=clock)
+    core = make_core(first_event_timeout=5, idle_timeout=2, clock=clock)
     assert core._step() is READ and core._deadline == 105.0
     clock.now = 101.0
     core._feed(b": keep-alive\n\n")  # a comment is not an event: the deadline stays
@@ -435,13 +121,13 @@ def test_first_event_deadline_then_idle_deadlines_from_each_wait() -> None:
     [({}, None), ({"idle_timeout": 3}, 103.0), ({"first_event_timeout": 1}, 101.0)],
 )
 def test_the_first_deadline(kwargs: dict[str, float], deadline: float | None) -> None:
-    core = make(clock=Clock(), **kwargs)
+    core = make_core(clock=Clock(), **kwargs)
     assert core._step() is READ and core._deadline == deadline
 
 
 def test_no_idle_deadline_without_idle_timeout() -> None:
     clock = Clock()
-    core = make(first_event_timeout=1, clock=clock)
+    core = make_core(first_event_timeout=1, clock=clock)
     core._feed(b"data: 1\n\n")
     assert core._step() == 1
     assert core._step() is READ and core._deadline is None
@@ -455,7 +141,7 @@ def test_no_idle_deadline_without_idle_timeout() -> None:
     ],
 )
 def test_timed_out_names_the_timeout_that_fired(events_first: bool, words: str) -> None:
-    core = make(first_event_timeout=4, idle_timeout=2, clock=Clock())
+    core = make_core(first_event_timeout=4, idle_timeout=2, clock=Clock())
     if events_first:
         core._feed(b"data: 1\n\n")
         assert core._step() == 1
@@ -468,7 +154,7 @@ def test_timed_out_names_the_timeout_that_fired(events_first: bool, words: str) 
 @pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), True, "5"])
 def test_bad_timeouts_are_refused(bad: Any) -> None:
     with pytest.raises((TypeError, ValueError), match="idle_timeout"):
-        make(idle_timeout=bad)
+        make_core(idle_timeout=bad)
 
 
 # -- stats --------------------------------------------------------------------------------
@@ -476,7 +162,7 @@ def test_bad_timeouts_are_refused(bad: Any) -> None:
 
 def test_stats_time_events_bytes_and_gaps_by_the_reads() -> None:
     clock = Clock()
-    core = make(clock=clock)
+    core = make_core(clock=clock)
     reads = [b"data: 1\n\ndata: 2\n\n", b": only a comment\n\n", b"data: 3\n\n", b"data: 4\n\n"]
     # No event in the comment's read: no gap is measured there.
     delivered = []
@@ -499,7 +185,7 @@ def test_stats_time_events_bytes_and_gaps_by_the_reads() -> None:
 
 
 def test_stats_before_any_event() -> None:
-    stats = make(clock=Clock()).stats
+    stats = make_core(clock=Clock()).stats
     assert (stats.time_to_first_event, stats.events, stats.bytes, stats.elapsed) == (
         None,
         0,
@@ -520,24 +206,24 @@ def test_a_fair_core_asks_for_a_checkpoint_before_every_32nd_event_of_a_read(
     count: int, expected: list[int]
 ) -> None:
     body = b"".join(b"data: %d\n\n" % i for i in range(count))
-    result = run(FairCore(loads, end=BODY), [body])
+    result = run_core(FairCore(loads, end=BODY), [body])
     assert result.items == list(range(count))
     assert result.checkpoints == expected
 
 
 def test_fairness_counts_within_one_read() -> None:
     reads = [b"data: 0\n\n" * 20] * 3  # 60 events, never 32 from one read
-    assert run(FairCore(loads, end=BODY), reads).checkpoints == []
+    assert run_core(FairCore(loads, end=BODY), reads).checkpoints == []
     reads = [b"data: 0\n\n" * 32] * 2  # each read has its own 32nd event
-    assert run(FairCore(loads, end=BODY), reads).checkpoints == [31, 63]
-    assert run(make(BODY), [b"data: 0\n\n" * 100]).checkpoints == []  # not fair: never
+    assert run_core(FairCore(loads, end=BODY), reads).checkpoints == [31, 63]
+    assert run_core(make_core(BODY), [b"data: 0\n\n" * 100]).checkpoints == []  # not fair: never
 
 
 # -- lifecycle state ----------------------------------------------------------------------
 
 
 def test_close_wins_over_any_later_decision() -> None:
-    core = make()
+    core = make_core()
     core._feed(b"data: 1\n\ndata: 2\n\n")
     core._state = State.CLOSING  # what close() does from another thread
     assert core._step() == 1  # events in hand are still handed out until the release
@@ -551,14 +237,14 @@ def test_close_wins_over_any_later_decision() -> None:
 
 
 def test_release_drops_pending_events() -> None:
-    core = make()
+    core = make_core()
     core._feed(b"data: 1\n\ndata: 2\n\n")
     assert core._begin_release() and core._state is State.RELEASING
     assert core._step() is STOP
 
 
 def test_state_only_moves_forward_from_open() -> None:
-    core = make()
+    core = make_core()
     core._advance(State.ENDING)
     core._advance(State.FAILED)
     assert core._state is State.ENDING
@@ -569,7 +255,7 @@ def test_state_only_moves_forward_from_open() -> None:
 
 def test_drain_is_bounded_by_bytes() -> None:
     clock = Clock()
-    core = make(clock=clock)
+    core = make_core(clock=clock)
     assert core._drain_deadline() == 100.0 + DRAIN_TIMEOUT
     chunk = b"x" * 1000
     reads = 0
@@ -581,16 +267,16 @@ def test_drain_is_bounded_by_bytes() -> None:
 
 @pytest.mark.parametrize("outcome", [None, STOP, FAIL])
 def test_drain_stops_at_the_end_or_a_cut_read(outcome: Step | None) -> None:
-    core = make()
+    core = make_core()
     core._drain_deadline()
     assert not core._drained(outcome)
 
 
 def test_a_foreign_error_while_draining_still_propagates() -> None:
-    core = make()
+    core = make_core()
     core._read_failed(httpx2.ReadError("reset"))
     assert core._drain_error() is None  # ours: the connection is simply not reused
-    core = make()
+    core = make_core()
     interrupt = KeyboardInterrupt()
     core._read_failed(interrupt)
     assert core._drain_error() is interrupt
@@ -601,7 +287,7 @@ def test_a_foreign_error_while_draining_still_propagates() -> None:
 
 def test_a_lost_stream_resumes_discarding_the_partial_event() -> None:
     clock = Clock()
-    core = make(first_event_timeout=3, clock=clock)
+    core = make_core(first_event_timeout=3, clock=clock)
     core._feed(b"retry: 2500\n\nid: 7\ndata: 1\n\nid: 8\ndata: par")
     assert core._step() == 1
     assert core._read_failed(httpx2.RemoteProtocolError("peer closed")) is LOST
@@ -612,12 +298,12 @@ def test_a_lost_stream_resumes_discarding_the_partial_event() -> None:
     assert core._state is State.OPEN and core._failure is None
     assert core._step() is READ and core._deadline == 153.0
     core._feed(b"tial\n\nid: 8\ndata: 2\n\ndata: [DONE]\n\n")  # "tial" alone is no event
-    assert run(core, []).items == [2]
+    assert run_core(core, []).items == [2]
     assert core.last_event_id == "8" and core.stats.events == 2
 
 
 def test_only_a_lost_stream_resumes() -> None:
-    core = make()
+    core = make_core()
     with pytest.raises(RuntimeError, match="OPEN"):
         core._resume()
     core._read_failed(httpx2.ReadTimeout("slow"))

@@ -33,6 +33,12 @@ from ._state import (
 
 __all__ = ["EventStreamAsync"]
 
+# A member looked up on an enum class costs ~1 us (EnumType attribute access), more
+# than a whole read at times: paths that run per read use these names.
+_CLOSING = State.CLOSING
+_RELEASING = State.RELEASING
+_RELEASED = State.RELEASED
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -210,7 +216,7 @@ class EventStreamAsync(BaseEventStream[T]):
         except BaseException:
             await self._release()
             raise
-        if self._state >= State.CLOSING:
+        if self._state >= _CLOSING:
             # aclose() ran in another task while we were yielding: this call was waiting.
             return self._fail(self._interrupt_error(CLOSED))
         return None
@@ -224,7 +230,7 @@ class EventStreamAsync(BaseEventStream[T]):
         more on trio) is entered only for reads with a deadline, or when there is no
         socket of our own to shut down (HTTP/2, in-process transports).
         """
-        if self._state >= State.CLOSING:
+        if self._state >= _CLOSING:
             return STOP
         read = self._read_chunk
         if read is None:
@@ -294,7 +300,7 @@ class EventStreamAsync(BaseEventStream[T]):
         """After the end marker: read what is left of the body, within bounds, release."""
         deadline = self._drain_deadline()
         read = self._read_chunk
-        while read is not None and self._state < State.CLOSING:
+        while read is not None and self._state < _CLOSING:
             if not self._drained(await self._read_in_scope(read, deadline)):
                 break
         await self._release()
@@ -315,7 +321,7 @@ class EventStreamAsync(BaseEventStream[T]):
                     await uncancellable(self._close_response(chunks, self._reading))
             # else: the body was read to its end, which closed the response already.
         finally:
-            self._state = State.RELEASED
+            self._state = _RELEASED
             event = self._released_event
             if event is not None:
                 event.set()
@@ -336,10 +342,10 @@ class EventStreamAsync(BaseEventStream[T]):
         the connection. The connection is released even if this call is cancelled, and
         the cancellation is re-raised.
         """
-        if self._state < State.CLOSING:
-            self._state = State.CLOSING
-        if self._state is not State.RELEASED:
-            releasing = self._state is State.RELEASING
+        if self._state < _CLOSING:
+            self._state = _CLOSING
+        if self._state is not _RELEASED:
+            releasing = self._state is _RELEASING
             if self._reading and not releasing:
                 if self._interrupt is None:
                     self._interrupt = CLOSED
@@ -361,9 +367,9 @@ class EventStreamAsync(BaseEventStream[T]):
         await anyio.lowlevel.checkpoint_if_cancelled()
 
     def __del__(self) -> None:
-        if getattr(self, "_state", State.RELEASED) >= State.RELEASING:
+        if getattr(self, "_state", _RELEASED) >= _RELEASING:
             return
-        self._state = State.RELEASED
+        self._state = _RELEASED
         try:
             schedule_aclose(self._token, self._chunks, self._response)
         finally:

@@ -14,6 +14,11 @@ from ._state import State
 
 __all__ = ["BaseEventStream", "end_rule"]
 
+# A member looked up on an enum class costs ~1 us (EnumType attribute access), more
+# than a whole read at times: paths that run per read use these names.
+_RELEASING = State.RELEASING
+_RELEASED = State.RELEASED
+
 T = TypeVar("T")
 
 
@@ -61,7 +66,7 @@ class BaseEventStream(StreamCore[T]):
         owner: object = None,
     ) -> None:
         # Set first so that __del__ is quiet if validation below fails.
-        self._state = State.RELEASED
+        self._state = _RELEASED
         #: Whatever must outlive the stream, e.g. the client whose finalizer would
         #: otherwise close the pool under a stream still being read.
         self._owner = owner
@@ -100,7 +105,7 @@ class BaseEventStream(StreamCore[T]):
     @property
     def closed(self) -> bool:
         """True once the stream has released its connection (ended, failed or closed)."""
-        return self._state >= State.RELEASING
+        return self._state >= _RELEASING
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"

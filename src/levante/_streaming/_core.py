@@ -62,9 +62,17 @@ from ._state import (
 
 __all__ = ["StreamCore"]
 
-T = TypeVar("T")
-
+# A member looked up on an enum class costs ~1 us (EnumType attribute access), more
+# than a whole read at times: paths that run per read use these names.
 _OPEN = State.OPEN
+_ENDING = State.ENDING
+_ENDED = State.ENDED
+_FAILED = State.FAILED
+_LOST = State.LOST
+_RELEASING = State.RELEASING
+_RELEASED = State.RELEASED
+
+T = TypeVar("T")
 
 
 def _api_error(payload: Any, event: ServerSentEvent, events: int) -> StreamAPIError:
@@ -96,7 +104,7 @@ class StreamCore(Generic[T]):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         # Set first so that a twin's __del__ is quiet if validation below fails.
-        self._state = State.RELEASED
+        self._state = _RELEASED
         if not callable(decode):
             raise TypeError(f"decode must be callable, not {type(decode).__name__}")
         if not isinstance(end, EndRule):
@@ -137,7 +145,7 @@ class StreamCore(Generic[T]):
         self._deadline: float | None = (
             self._t0 + self._first_timeout if self._first_timeout is not None else None
         )
-        self._state = State.OPEN
+        self._state = _OPEN
 
     # -- read-only state -----------------------------------------------------------------
 
@@ -190,7 +198,7 @@ class StreamCore(Generic[T]):
         """The item for one dispatched event, or the step its end rule decides."""
         data = event.data
         if data == self._sentinel:
-            self._advance(State.ENDING)
+            self._advance(_ENDING)
             return STEPS[self._state]
         # In JSON the substring "error" with both quotes can only be a key or a whole string
         # value, never escaped string content, so most events skip the second parse.
@@ -216,7 +224,7 @@ class StreamCore(Generic[T]):
         terminal = self._terminal
         if terminal is not None and event.event in terminal:
             # Delivered, then the stream ends: anything after it in this read is dropped.
-            self._advance(State.ENDING)
+            self._advance(_ENDING)
             self._pending = []
             self._pos = 0
         return item
@@ -258,7 +266,7 @@ class StreamCore(Generic[T]):
             error.__cause__ = exc
             # Raised once the events before it are delivered.
             self._failure = error
-            self._advance(State.FAILED)
+            self._advance(_FAILED)
         if events:
             now = self._clock()
             if self._t_first is None:
@@ -285,7 +293,7 @@ class StreamCore(Generic[T]):
             # body is a lost connection too; only a 204 or an error ends the stream
             self._lose(IncompleteStreamError("the response body ended"))
         else:
-            self._advance(State.ENDED)
+            self._advance(_ENDED)
 
     def _read_failed(self, exc: BaseException) -> Step:
         """A read raised ``exc``: the step to take, with the error it raises."""
@@ -339,13 +347,13 @@ class StreamCore(Generic[T]):
     def _fail(self, error: BaseException) -> Step:
         self._failure = error
         self._pending = []
-        self._advance(State.FAILED)
+        self._advance(_FAILED)
         return FAIL
 
     def _lose(self, error: IncompleteStreamError) -> Step:
         self._failure = error
         self._pending = []
-        self._advance(State.LOST)
+        self._advance(_LOST)
         return LOST
 
     def _resume(self) -> None:
@@ -354,7 +362,7 @@ class StreamCore(Generic[T]):
         The partial event of the lost body is discarded; ``last_event_id`` is kept, to be
         sent as ``Last-Event-ID``. The caller attaches the new body (twin I/O) first.
         """
-        if self._state is not State.LOST:
+        if self._state is not _LOST:
             raise RuntimeError(f"only a lost stream can resume, not a {self._state.name} one")
         self._decoder.end()
         self._failure = None
@@ -362,13 +370,13 @@ class StreamCore(Generic[T]):
         first = self._first_timeout
         self._deadline = self._clock() + first if first is not None else None
         self._reconnections += 1
-        self._state = State.OPEN
+        self._state = _OPEN
 
     def _begin_release(self) -> bool:
         """Move to RELEASING; False if a release already began (twins call it once)."""
-        if self._state >= State.RELEASING:
+        if self._state >= _RELEASING:
             return False
-        self._state = State.RELEASING
+        self._state = _RELEASING
         self._t_end = self._clock()
         # Events decoded but not yet delivered are dropped with the stream.
         self._pending = []

@@ -30,10 +30,16 @@ from ._state import (
 
 __all__ = ["EventStream"]
 
+# A member looked up on an enum class costs ~1 us (EnumType attribute access), more
+# than a whole read at times: paths that run per read use these names.
+_OPEN = State.OPEN
+_CLOSING = State.CLOSING
+_RELEASING = State.RELEASING
+_RELEASED = State.RELEASED
+
 T = TypeVar("T")
 
 _get_ident = threading.get_ident
-_OPEN = State.OPEN
 
 
 class EventStream(BaseEventStream[T]):
@@ -223,7 +229,7 @@ class EventStream(BaseEventStream[T]):
                 # close() sets it once it has released the stream
                 event = self._released_event = threading.Event()
         event.wait(seconds)
-        return self._state < State.CLOSING
+        return self._state < _CLOSING
 
     def _drop_body(self) -> None:
         """Close the lost body's response, leaving the stream's state as it is."""
@@ -278,7 +284,7 @@ class EventStream(BaseEventStream[T]):
 
     def _start_timed_read(self, deadline: float) -> Step | None:
         with self._lock:
-            if self._state >= State.CLOSING:
+            if self._state >= _CLOSING:
                 return STOP
             if time.monotonic() >= deadline:
                 return self._timed_out()
@@ -335,7 +341,7 @@ class EventStream(BaseEventStream[T]):
             pass  # closing is best effort: the connection is dropped either way
         finally:
             with self._lock:
-                self._state = State.RELEASED
+                self._state = _RELEASED
                 event = self._released_event
             if event is not None:
                 event.set()
@@ -348,9 +354,9 @@ class EventStream(BaseEventStream[T]):
         connection is released.
         """
         with self._lock:
-            if self._state < State.CLOSING:
-                self._state = State.CLOSING
-            elif self._state is State.RELEASED:
+            if self._state < _CLOSING:
+                self._state = _CLOSING
+            elif self._state is _RELEASED:
                 return
             reading = self._reading
             if reading:
@@ -372,7 +378,7 @@ class EventStream(BaseEventStream[T]):
         event.wait(CLOSE_WAIT)  # if the reader is releasing right now, let it finish
 
     def __del__(self) -> None:
-        if getattr(self, "_state", State.RELEASED) >= State.RELEASING:
+        if getattr(self, "_state", _RELEASED) >= _RELEASING:
             return
         try:
             self._release()
