@@ -341,7 +341,9 @@ async def test_a_large_backlog_does_not_starve_other_tasks(sse_server: Server) -
                         count += 1
                     done = True
             assert count == 4000
-            # A checkpoint before every 32nd event of a read; a read boundary in between
-            # may add the tail of one read to the head of the next.
-            assert 0 < most_between <= 2 * 32, most_between
+            # The rule is a checkpoint before every 32nd event of one read (the core's
+            # tests pin it exactly); reads that return buffered chunks without yielding
+            # (the generic reader over httpx2's chunk iterator) add up between two, so
+            # the bound here is loose: far below the 4000 a stream without it would hold.
+            assert 0 < most_between <= 8 * 32, most_between
         assert_pooled(sse_server, client)
