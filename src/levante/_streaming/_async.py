@@ -110,8 +110,9 @@ class EventStreamAsync(BaseEventStream[T]):
 
     async def __anext__(self) -> T:
         # The hot loop. Delivering a pending event, which is _step's first branch, is
-        # inlined here as in the sync twin, where bench_stream measured what it saves; at
-        # a fairness position _step decides. Every other decision is the core's _step.
+        # inlined as in the sync twin (bench_stream A/B, async: within noise, 1.5% less
+        # CPU at one event per write); at a fairness position _step decides. Every other
+        # decision is the core's _step.
         step: Step | None
         while True:
             pos = self._pos
