@@ -36,7 +36,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
-from ._checks import check_headers
+from ._checks import check_finite_json, check_headers
 from ._request import APIRequest, split_options
 from ._streaming import EndRule
 from .models import File, MistralModel, request_json
@@ -185,6 +185,10 @@ def prepare(endpoint: Endpoint, params: Mapping[str, Any], where: str) -> APIReq
         fields["stream"] = endpoint.streaming
     if isinstance(body, JSON):
         req.body = request_json(body.model(**{key: _plain(value) for key, value in fields.items()}))
+        try:
+            check_finite_json(req.body)
+        except ValueError as exc:
+            raise ValueError(f"{where}(): {exc}") from None
     elif isinstance(body, Multipart):
         req.data, req.files = _multipart(body, fields)
     elif fields:

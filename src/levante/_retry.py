@@ -36,8 +36,10 @@ RETRY_STATUS_CODES = frozenset({429, 500, 502, 503, 504})
 class RetryConfig:
     """How levante retries a request whose response could not be obtained.
 
-    Retried: connection errors and timeouts before a response arrived (when
-    ``retry_connection_errors``), and the statuses 429, 500, 502, 503 and 504. The wait
+    Retried: connection errors and connect, write and pool timeouts (when
+    ``retry_connection_errors``), and the statuses 429, 500, 502, 503 and 504. A read
+    timeout is not retried: the server has the request (retrying would bill it twice) and
+    has gone silent, and waiting for it again would hold the call for minutes. The wait
     before retry ``n`` (0-based) is ``min(max_backoff, initial_backoff * multiplier**n)``
     scaled by a random factor in ``[1 - jitter, 1]``; a ``Retry-After`` (seconds or an
     HTTP date) or ``retry-after-ms`` header replaces it, capped at ``max_retry_after``.
@@ -157,7 +159,10 @@ def backoff_delay(config: RetryConfig, retry_index: int, retry_after: float | No
 
 def _retryable_exception(exc: BaseException) -> bool:
     # Failures to obtain a status; an invalid request (e.g. httpx2.LocalProtocolError from
-    # a bad header) is a ProtocolError too, but is refused before sending by _checks.
+    # a bad header) is a ProtocolError too, but is refused before sending by _checks. A
+    # read timeout is not retried (see RetryConfig).
+    if isinstance(exc, httpx2.ReadTimeout):
+        return False
     return isinstance(exc, (httpx2.NetworkError, httpx2.TimeoutException, httpx2.ProtocolError))
 
 

@@ -11,11 +11,15 @@ Design rules (keep them when changing this module):
 3. Every body read is bounded after decompression, the same way on both paths (the
    readers are in :mod:`levante._response`): an error body is cut at 64 KiB (the rest
    discarded), a JSON answer larger than ``max_response_bytes`` is refused. The response
-   is closed in every case.
+   is closed in every case. An answer that is not what the call expects (a 3xx, a stream
+   call answered without ``text/event-stream``, a JSON call answered with HTML) fails
+   before its body is read as such, naming the status and the content type.
 4. No hidden defaults: :data:`DEFAULT_TIMEOUT` applies only to HTTP clients levante
    creates; a user's client keeps its own timeout unless one is passed explicitly.
 5. Secrets never appear in errors or logs: the credentials a request carried are
-   redacted from anything quoted from the server or from the HTTP library.
+   redacted from anything quoted from the server or from the HTTP library, and a key
+   about to cross the network in clear (``http://`` to a host that is not this machine)
+   is warned about once per client.
 6. Two hooks make room for other deployments (Azure, Google Cloud): :meth:`Sender.url_for`
    (the URL of one request: path rewriting, fixed query parameters) and
    :meth:`Sender.auth_headers` (credentials, e.g. a token refreshed before it expires).
@@ -36,18 +40,21 @@ import anyio
 import httpx2
 from pydantic import BaseModel
 
-from ._checks import check_api_key
+from ._checks import SECRET_HEADERS, check_api_key, is_loopback
 from ._endpoint import Call, StreamCall, prepare
 from ._request import APIRequest
 from ._response import (
     RESPONSE_BODY_LIMIT,
     aread_body,
     aread_error_body,
+    check_answer,
     connection_error,
     error_for,
     parse,
     read_body,
     read_error_body,
+    secrets_of,
+    unexpected_answer,
 )
 from ._retry import RetryConfig, RetryState
 from ._streaming import AsyncStreamContext, EventStream, EventStreamAsync
@@ -71,9 +78,11 @@ logger = logging.getLogger("levante")
 DEFAULT_SERVER_URL: Final = "https://api.mistral.ai"
 
 #: Applied only to the HTTP clients levante creates itself: 10 s to connect, and up to
-#: 300 s for any single read, write or pool wait (a non-streamed completion may think for
-#: minutes before its first byte). A user-supplied client keeps its own timeout.
-DEFAULT_TIMEOUT: Final = httpx2.Timeout(300.0, connect=10.0)
+#: 60 s for any single read, write or pool wait. A stream is never silent that long (the
+#: Mistral API sends keep-alive comments), so a stalled server fails within a minute
+#: instead of holding a call for five. A non-streamed answer must come within 60 s too:
+#: pass ``timeout=`` for longer ones, or stream them. A user-supplied client keeps its own.
+DEFAULT_TIMEOUT: Final = httpx2.Timeout(60.0, connect=10.0)
 
 #: The official servers by name, as ``Mistral(server=...)`` takes them (the official SDK's
 #: table).
@@ -131,6 +140,9 @@ class Sender:
         self._owns_async_client = async_client is None
         self._lock = threading.Lock()
         self._finalizer: weakref.finalize[[], Any] | None = None
+        # http:// hosts already checked: loopback ones, and those warned about a key sent
+        # in clear (once per client and host).
+        self._checked_hosts: set[str] = set()
 
     # -- hooks -------------------------------------------------------------------------
 
@@ -230,7 +242,7 @@ class Sender:
             timeout = self.timeout
         else:
             timeout = httpx2.USE_CLIENT_DEFAULT
-        return http.build_request(
+        request = http.build_request(
             req.method,
             self.url_for(base, req),
             content=req.body,
@@ -239,6 +251,27 @@ class Sender:
             params=req.params,
             headers=headers,
             timeout=timeout,
+        )
+        url = request.url
+        if url.scheme == "http" and url.host not in self._checked_hosts:
+            self._warn_in_clear(request)
+        return request
+
+    def _warn_in_clear(self, request: httpx2.Request) -> None:
+        host = request.url.host
+        if is_loopback(host):
+            self._checked_hosts.add(host)
+            return
+        if not any(name in request.headers for name in SECRET_HEADERS):
+            return  # no key this time; a later request may carry one
+        with self._lock:
+            if host in self._checked_hosts:
+                return
+            self._checked_hosts.add(host)
+        logger.warning(
+            "the API key is sent over plain http:// to %s, readable by anyone on the way; "
+            "use https:// (warned once per client and host)",
+            host,
         )
 
     def _retry_state(self, req: APIRequest) -> RetryState:
@@ -264,7 +297,9 @@ class Sender:
             status = response.status_code
             logger.debug("%s %s -> %d", request.method, req.path, status)
             if status < 400:
-                return response
+                if check_answer(response, req.stream):
+                    return response
+                raise unexpected_answer(response, read_error_body(response), req.stream)
             delay = state.after_status(status, response.headers)
             raw = read_error_body(response)  # closed; read to the end, it goes back to the pool
             if delay is None:
@@ -290,7 +325,10 @@ class Sender:
             status = response.status_code
             logger.debug("%s %s -> %d", request.method, req.path, status)
             if status < 400:
-                return response
+                if check_answer(response, req.stream):
+                    return response
+                raw = await aread_error_body(response)
+                raise unexpected_answer(response, raw, req.stream)
             delay = state.after_status(status, response.headers)
             raw = await aread_error_body(response)
             if delay is None:
@@ -304,14 +342,15 @@ class Sender:
         """Validate, send ``call`` and parse its JSON answer."""
         req = prepare(call, params, call.name)
         response = self.send(req)
-        return parse(read_body(response, self.max_response_bytes), call.response, req)
+        raw = read_body(response, self.max_response_bytes)
+        return parse(raw, call.response, req, secrets_of(response.request))
 
     async def request_async(self, call: Call[R], params: Mapping[str, Any]) -> R:
         """Async twin of :meth:`request`."""
         req = prepare(call, params, call.name + "_async")
         response = await self.send_async(req)
         raw = await aread_body(response, self.max_response_bytes)
-        return parse(raw, call.response, req)
+        return parse(raw, call.response, req, secrets_of(response.request))
 
     def stream(self, call: StreamCall[S, A], params: Mapping[str, Any]) -> S:
         """Validate, send ``call`` and return its open stream."""

@@ -13,9 +13,9 @@ from types import TracebackType
 import httpx2
 from typing_extensions import Self
 
-from ._checks import check_server_url, check_timeout_ms
+from ._checks import check_api_key, check_server_url, check_timeout_ms
 from ._request import NOT_GIVEN, APIRequest, NotGiven, RequestOptions, TimeoutTypes, coerce_timeout
-from ._response import ERROR_BODY_LIMIT
+from ._response import ERROR_BODY_LIMIT, RESPONSE_BODY_LIMIT
 from ._retry import DEFAULT_RETRIES, RetryConfig, RetryPolicy, resolve_retries
 from ._send import DEFAULT_SERVER_URL, DEFAULT_TIMEOUT, SERVERS, ApiKey, Sender
 from .resources import (
@@ -36,6 +36,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "ERROR_BODY_LIMIT",
     "NOT_GIVEN",
+    "RESPONSE_BODY_LIMIT",
     "SERVERS",
     "APIRequest",
     "BaseClient",
@@ -77,9 +78,18 @@ class BaseClient:
         async_client: httpx2.AsyncClient | None = None,
         timeout_ms: int | None = None,
         retry_config: RetryPolicy | NotGiven = NOT_GIVEN,
+        max_response_bytes: int = RESPONSE_BODY_LIMIT,
     ) -> None:
         if api_key is not None and not isinstance(api_key, str) and not callable(api_key):
             raise TypeError(f"api_key must be a str or a callable, not {type(api_key).__name__}")
+        if isinstance(api_key, str):
+            check_api_key(api_key)  # a callable's keys are checked as each request is built
+        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int):
+            raise TypeError(
+                f"max_response_bytes must be an int, not {type(max_response_bytes).__name__}"
+            )
+        if max_response_bytes <= 0:
+            raise ValueError(f"max_response_bytes must be positive, got {max_response_bytes}")
         if timeout_ms is not None:
             if not isinstance(timeout, NotGiven):
                 raise TypeError("pass either timeout (seconds) or timeout_ms, not both")
@@ -100,6 +110,7 @@ class BaseClient:
             client=client,
             async_client=async_client,
         )
+        self._sender.max_response_bytes = max_response_bytes
 
     def _create_sender(
         self,
@@ -190,6 +201,10 @@ class Mistral(BaseClient):
     :param async_client: an ``httpx2.AsyncClient`` for async calls (never closed by levante).
     :param timeout_ms: the official SDK's spelling of ``timeout``, in milliseconds.
     :param retry_config: the official SDK's spelling of ``retries``.
+    :param max_response_bytes: the largest non-streamed answer levante reads, in bytes
+        after decompression (default :data:`RESPONSE_BODY_LIMIT`, 64 MiB); a larger one
+        raises :class:`~levante.errors.ResponseTooLarge`. Streams are bounded per event
+        instead (``max_event_size``), and error bodies are cut at 64 KiB.
 
     Use it as a context manager (``with`` or ``async with``) or call :meth:`close` /
     :meth:`aclose` to close the HTTP clients it created.
@@ -207,6 +222,7 @@ class Mistral(BaseClient):
         async_client: httpx2.AsyncClient | None = None,
         timeout_ms: int | None = None,
         retry_config: RetryPolicy | NotGiven = NOT_GIVEN,
+        max_response_bytes: int = RESPONSE_BODY_LIMIT,
     ) -> None:
         if api_key is None:
             api_key = os.environ.get("MISTRAL_API_KEY") or None
@@ -219,6 +235,7 @@ class Mistral(BaseClient):
             async_client=async_client,
             timeout_ms=timeout_ms,
             retry_config=retry_config,
+            max_response_bytes=max_response_bytes,
         )
         sender = self._sender
         self.chat: Chat = Chat(sender)

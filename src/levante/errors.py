@@ -12,6 +12,7 @@
     │   └── NotAnEventStream                         a success status, but not text/event-stream
     ├── APIConnectionError                           the server could not be reached
     │   └── APITimeoutError                          connect, read, write or pool timeout
+    ├── ResponseTooLarge                             a JSON answer outgrew max_response_bytes
     ├── StreamError                                  something went wrong inside a stream
     │   ├── IncompleteStreamError                    the body ended (or the connection was
     │   │   │                                        lost) before the stream did
@@ -52,6 +53,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ReconnectError",
+    "ResponseTooLarge",
     "StreamAPIError",
     "StreamClosed",
     "StreamDecodeError",
@@ -147,6 +149,11 @@ class APIConnectionError(MistralError):
 
 class APITimeoutError(APIConnectionError):
     """The HTTP client timed out (connect, read, write or pool)."""
+
+
+class ResponseTooLarge(MistralError):
+    """A non-streamed answer's decoded body grew past the client's ``max_response_bytes``;
+    it was refused (and its connection closed) rather than buffered."""
 
 
 class StreamError(MistralError):

@@ -1,4 +1,5 @@
-"""BaseEventStream: what both twins share above the core: the response, the constructor."""
+"""BaseEventStream: what both twins share above the core: the response, the constructor,
+and the redaction of the request's credentials from what a server quotes in an error."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from typing import Any, ClassVar, TypeVar
 
 import httpx2
 
+from .._checks import redact, redact_value, secrets_in
+from ..errors import StreamAPIError, StreamDecodeError
 from ..sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent
 from ._core import StreamCore
 from ._end import EndRule
-from ._state import State
+from ._state import State, Step
 
-__all__ = ["BaseEventStream", "end_rule"]
+__all__ = ["BaseEventStream", "end_rule", "redact_stream_error"]
 
 # A member looked up on an enum class costs ~1 us (EnumType attribute access), more
 # than a whole read at times: paths that run per read use these names.
@@ -42,6 +45,29 @@ def end_rule(
     if terminal_events:
         return EndRule.at_event(terminal_events)
     return EndRule.at_body_end()
+
+
+def redact_stream_error(error: StreamAPIError | StreamDecodeError, secrets: list[str]) -> None:
+    """Take ``secrets`` out of an error quoting what the server sent: its message, its
+    event (a copy replaces it), a StreamAPIError's payload, and a decode error's chained
+    cause (dropped when it quotes one: a pydantic error repeats the input it refused)."""
+    message = str(error)
+    clean = redact(message, secrets)
+    if clean != message:
+        error.args = (clean,)
+    event = error.event
+    if isinstance(event, ServerSentEvent):
+        kind, data, last_id = (
+            redact(text, secrets) for text in (event.event, event.data, event.id)
+        )
+        if (kind, data, last_id) != (event.event, event.data, event.id):
+            error.event = ServerSentEvent(event=kind, data=data, id=last_id, retry=event.retry)
+    if isinstance(error, StreamAPIError):
+        error.payload = redact_value(error.payload, secrets)
+    cause = error.__cause__
+    if cause is not None and redact(str(cause), secrets) != str(cause):
+        error.__cause__ = None
+        error.__suppress_context__ = True
 
 
 class BaseEventStream(StreamCore[T]):
@@ -91,6 +117,15 @@ class BaseEventStream(StreamCore[T]):
 
     def _request(self) -> httpx2.Request:
         return self._response.request
+
+    def _fail(self, error: BaseException) -> Step:
+        # Only errors quoting the server's words can quote the key (a server or proxy that
+        # echoes the request); the request in hand says what to take out.
+        if isinstance(error, (StreamAPIError, StreamDecodeError)):
+            secrets = secrets_in(self._response.request.headers.multi_items())
+            if secrets:
+                redact_stream_error(error, secrets)
+        return super()._fail(error)
 
     @property
     def response(self) -> httpx2.Response:

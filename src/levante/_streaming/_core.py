@@ -424,7 +424,9 @@ class StreamCore(Generic[T]):
             with contextlib.suppress(RuntimeError):
                 exc.request = self._request()
         if isinstance(exc, httpx2.TimeoutException):
-            error: APIConnectionError = APITimeoutError(f"timed out reading the stream: {exc}")
+            # some transports raise timeouts without a message: never end on an empty reason
+            reason = str(exc) or f"{type(exc).__name__}, no data within the read timeout"
+            error: APIConnectionError = APITimeoutError(f"timed out reading the stream: {reason}")
         elif isinstance(exc, (httpx2.RemoteProtocolError, httpx2.ReadError)):
             # The server was reached and the body started: losing the connection now is a
             # truncated answer, the case IncompleteStreamError exists for.

@@ -12,6 +12,10 @@ Design rules for this package:
   Non-``None`` values, defaults included, are always sent. :func:`request_body` applies it.
 - Decoding stays in Rust: no validators on the streamed models, plain field types, small
   unions only.
+- NaN and the infinities are not JSON. Request models refuse them in their own fields,
+  and every model writes them as the ``NaN`` / ``Infinity`` constants (pydantic's default
+  would write ``null``), so that one nested anywhere in a request is found and refused
+  before sending (``levante._endpoint``) instead of being sent silently as ``null``.
 """
 
 from __future__ import annotations
@@ -69,7 +73,7 @@ class MistralModel(BaseModel):
     gives exactly the JSON the Mistral API sends or expects.
     """
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, ser_json_inf_nan="constants")
 
     # (field name, wire key) of fields that may hold None, and the nullable subset;
     # computed once per class so that serializing does no introspection.
@@ -109,9 +113,12 @@ class MistralModel(BaseModel):
 
 
 class RequestModel(MistralModel):
-    """Base of request bodies: unknown keyword arguments are an error, not silently sent."""
+    """Base of request bodies: unknown keyword arguments are an error, not silently sent,
+    and so are NaN and infinite numbers."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, allow_inf_nan=False, ser_json_inf_nan="constants"
+    )
 
 
 def request_body(model: BaseModel) -> dict[str, Any]:
