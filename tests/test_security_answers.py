@@ -318,6 +318,30 @@ async def test_async_stream_answered_without_sse_fails_before_the_first_event(
         assert word in str(info.value)
 
 
+@pytest.mark.anyio
+async def test_async_invalid_chunk_mid_body_fails_the_stream(transport: str) -> None:
+    # aiohttp's compiled parser used to leave the reader waiting forever here
+    stop = threading.Event()
+
+    def respond(conn: Any, request: bytes) -> None:
+        conn.sendall(http_head(200, {**SSE, "transfer-encoding": "chunked"}))
+        event = sse(CHUNK)
+        conn.sendall(b"%x\r\n%s\r\n" % (len(event), event))
+        stop.wait(0.1)  # the first event is read before the bad chunk arrives
+        conn.sendall(b"zz\r\nboom\r\n")
+        stop.wait(10)
+
+    with raw_server(respond) as server:
+        async with async_client(server.url, transport) as client:
+            items = 0
+            with anyio.fail_after(5), pytest.raises(IncompleteStreamError):
+                async with client.chat.stream_async(**CHAT) as stream:
+                    async for _ in stream:
+                        items += 1
+        stop.set()
+    assert items == 1
+
+
 def test_json_call_answered_with_html_names_it() -> None:
     portal = answer(200, {"content-type": "text/html"}, PORTAL)
     with (

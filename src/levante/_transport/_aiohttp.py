@@ -178,6 +178,9 @@ async def send(session: aiohttp.ClientSession, request: httpx2.Request) -> httpx
         )
     except MAPPED as exc:
         raise httpx_error(exc) from exc
+    connection = response.connection
+    if connection is not None and connection.protocol is not None:
+        _fail_body_with_protocol(connection.protocol, response.content)
     stream = AiohttpResponseStream(response)
     return httpx2.Response(
         status_code=response.status,
@@ -189,6 +192,25 @@ async def send(session: aiohttp.ClientSession, request: httpx2.Request) -> httpx
             "network_stream": _NetworkStream(response),
         },
     )
+
+
+def _fail_body_with_protocol(protocol: Any, body: aiohttp.StreamReader) -> None:
+    """Make a parse error in the body reach the body's reader.
+
+    aiohttp's compiled parser (3.14) reports an invalid chunk in the middle of a body to
+    the connection's protocol only: the body's reader is neither failed nor ended, and
+    the read timeout is dropped, so a read waits forever (a hostile server's invalid
+    chunk size held a stream for good). The protocol's ``set_exception`` is wrapped, on
+    this connection and for this body, to fail the body as well.
+    """
+    fail_protocol = type(protocol).set_exception
+
+    def set_exception(*args: Any) -> None:
+        fail_protocol(protocol, *args)
+        if not body.is_eof() and body.exception() is None:
+            body.set_exception(*args)
+
+    protocol.set_exception = set_exception
 
 
 class _Socket:
