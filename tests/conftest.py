@@ -75,6 +75,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """What the reliability suite measured (soak counts, hostile-server outcomes), shown
+    after the tests without ``-s``: see tests/reliability_report.py."""
+    from reliability_report import LINES
+
+    if LINES:
+        terminalreporter.section("reliability")
+    for title, line, details in LINES:
+        terminalreporter.write_line(f"{title}: {line}")
+        if details:
+            terminalreporter.write_line(f"    {details}")
+
+
 @pytest.fixture(scope="module")
 def sse_server() -> Iterator[Server]:
     """A live :class:`~liveserver.SSEApp` on 127.0.0.1, one per test module."""
