@@ -49,9 +49,11 @@ the per-call options once, in :mod:`levante._request`; the body by its model.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
+from typing import Any
 
 import httpx2
+from pydantic import BaseModel
 from typing_extensions import TypedDict
 
 from .._endpoint import JSON, Call, Multipart, StreamCall
@@ -68,6 +70,7 @@ __all__ = [
     "Resource",
     "StreamCall",
     "StreamParams",
+    "keyword_fields",
 ]
 
 
@@ -113,3 +116,27 @@ class Resource:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._sender.server_url!r}>"
+
+
+def keyword_fields(
+    params: Mapping[str, Any], where: str, keys: Set[str], model: type[BaseModel]
+) -> dict[str, Any]:
+    """``params`` as request fields, ``additional_properties`` merged in.
+
+    A request model that keeps unknown keys (the official ``additional_properties``) would
+    send a misspelt keyword silently: refuse it here, as a signature would, and refuse
+    extra properties that repeat a field of ``model``.
+    """
+    unknown = sorted(set(params) - keys)
+    if unknown:
+        raise TypeError(f"{where}() got unexpected keyword arguments: {', '.join(unknown)}")
+    fields = dict(params)
+    extra = fields.pop("additional_properties", None)
+    if extra:
+        if not isinstance(extra, Mapping):
+            raise TypeError(f"{where}(): additional_properties must be a mapping")
+        clash = sorted(set(extra) & set(model.model_fields))
+        if clash:
+            raise TypeError(f"{where}(): additional_properties repeats {', '.join(clash)}")
+        fields.update(extra)
+    return fields

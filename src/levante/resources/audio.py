@@ -44,7 +44,16 @@ from ..models import (
     decode_transcription_event,
 )
 from ..sse import ServerSentEvent
-from ._base import JSON, Call, EndRule, Multipart, Resource, StreamCall, StreamParams
+from ._base import (
+    JSON,
+    Call,
+    EndRule,
+    Multipart,
+    Resource,
+    StreamCall,
+    StreamParams,
+    keyword_fields,
+)
 from ._streams import (
     AccumulatingStream,
     AccumulatingStreamAsync,
@@ -251,21 +260,7 @@ _SPEECH_KEYS = SpeechParams.__required_keys__ | SpeechParams.__optional_keys__
 
 
 def _speech_fields(params: Mapping[str, Any], where: str) -> dict[str, Any]:
-    # The request model keeps unknown keys (the official additional_properties), so a
-    # misspelt keyword would be sent silently: refuse it here, as a signature would.
-    unknown = sorted(set(params) - _SPEECH_KEYS)
-    if unknown:
-        raise TypeError(f"{where}() got unexpected keyword arguments: {', '.join(unknown)}")
-    fields = dict(params)
-    extra = fields.pop("additional_properties", None)
-    if extra:
-        if not isinstance(extra, Mapping):
-            raise TypeError(f"{where}(): additional_properties must be a mapping")
-        clash = sorted(set(extra) & set(SpeechRequest.model_fields))
-        if clash:
-            raise TypeError(f"{where}(): additional_properties repeats {', '.join(clash)}")
-        fields.update(extra)
-    return fields
+    return keyword_fields(params, where, _SPEECH_KEYS, SpeechRequest)
 
 
 class Speech(Resource):

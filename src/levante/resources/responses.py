@@ -32,7 +32,7 @@ from ..models import (
     decode_responses_event,
 )
 from ..sse import ServerSentEvent
-from ._base import JSON, Call, Resource, StreamCall, StreamParams
+from ._base import JSON, Call, Resource, StreamCall, StreamParams, keyword_fields
 from ._streams import (
     AccumulatingStream,
     AccumulatingStreamAsync,
@@ -136,21 +136,7 @@ _KEYS = ResponsesParams.__required_keys__ | ResponsesParams.__optional_keys__
 
 
 def _fields(params: Mapping[str, Any], where: str) -> dict[str, Any]:
-    # The request model keeps unknown keys (the official additional_properties), so a
-    # misspelt keyword would be sent silently: refuse it here, as a signature would.
-    unknown = sorted(set(params) - _KEYS)
-    if unknown:
-        raise TypeError(f"{where}() got unexpected keyword arguments: {', '.join(unknown)}")
-    fields = dict(params)
-    extra = fields.pop("additional_properties", None)
-    if extra:
-        if not isinstance(extra, Mapping):
-            raise TypeError(f"{where}(): additional_properties must be a mapping")
-        clash = sorted(set(extra) & set(CreateResponseRequest.model_fields))
-        if clash:
-            raise TypeError(f"{where}(): additional_properties repeats {', '.join(clash)}")
-        fields.update(extra)
-    return fields
+    return keyword_fields(params, where, _KEYS, CreateResponseRequest)
 
 
 class Responses(Resource):
