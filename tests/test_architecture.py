@@ -4,7 +4,7 @@
 Layers, top to bottom (a module may import only from its own layer or lower ones):
 
     cli/ > devserver/ > levante (the package's re-exports) > client.py, azure/gcp clients
-    > resources/ > _send.py > _endpoint.py > _request.py, _retry.py
+    > resources/ > _send.py > _endpoint.py > _request.py, _retry.py, _build.py
     > models/, accumulate* > connect_sse (_connect*) > _response.py > _streaming/
     > _transport/ > sse/
     > errors.py, _checks.py, _version.py
@@ -41,6 +41,7 @@ LAYERS: tuple[tuple[str, int], ...] = (
     ("levante._endpoint", 47),
     ("levante._response", 34),  # reading answers: also what connect_sse needs
     ("levante._request", 45),
+    ("levante._build", 45),
     ("levante._retry", 45),
     ("levante.models", 40),
     ("levante.accumulate", 40),

@@ -40,6 +40,7 @@ import anyio
 import httpx2
 from pydantic import BaseModel
 
+from ._build import RequestBuilder
 from ._checks import SECRET_HEADERS, check_api_key, is_loopback
 from ._endpoint import Call, StreamCall, prepare
 from ._request import APIRequest
@@ -143,6 +144,7 @@ class Sender:
         # http:// hosts already checked: loopback ones, and those warned about a key sent
         # in clear (once per client and host).
         self._checked_hosts: set[str] = set()
+        self._builder = RequestBuilder()
 
     # -- hooks -------------------------------------------------------------------------
 
@@ -235,23 +237,28 @@ class Sender:
             headers = httpx2.Headers(headers)
             for name, value in (*req.headers, *(opts.http_headers or ())):
                 headers[name] = value
-        timeout: Any
-        if isinstance(opts.timeout, httpx2.Timeout):
-            timeout = opts.timeout
-        elif self.timeout is not None:
-            timeout = self.timeout
+        timeout = opts.timeout if isinstance(opts.timeout, httpx2.Timeout) else self.timeout
+        url = self.url_for(base, req)
+        if (
+            isinstance(headers, dict)
+            and req.params is None
+            and req.data is None
+            and req.files is None
+        ):
+            request = self._builder.build(
+                http, req.method, url, body=req.body, headers=headers, timeout=timeout
+            )
         else:
-            timeout = httpx2.USE_CLIENT_DEFAULT
-        request = http.build_request(
-            req.method,
-            self.url_for(base, req),
-            content=req.body,
-            data=req.data,
-            files=req.files,
-            params=req.params,
-            headers=headers,
-            timeout=timeout,
-        )
+            request = http.build_request(
+                req.method,
+                url,
+                content=req.body,
+                data=req.data,
+                files=req.files,
+                params=req.params,
+                headers=headers,
+                timeout=httpx2.USE_CLIENT_DEFAULT if timeout is None else timeout,
+            )
         url = request.url
         if url.scheme == "http" and url.host not in self._checked_hosts:
             self._warn_in_clear(request)

@@ -50,6 +50,7 @@ __all__ = [
     "SyncRead",
     "async_chunks",
     "async_direct_reader",
+    "body_finished",
     "sync_chunks",
     "sync_direct_reader",
 ]
@@ -223,6 +224,16 @@ def _transport_reader(response: httpx2.Response) -> AsyncRead | None:
         return None
     response.is_stream_consumed = True
     return inner.direct_reader()
+
+
+def body_finished(response: httpx2.Response) -> Callable[[], bool] | None:
+    """For a body from a transport with a reader of its own (rule 4): whether it was read
+    to its end, so that closing it waits for nothing. None for any other body."""
+    stream: Any = response.stream
+    if _CHAINS is None or type(stream) is not _CHAINS[1][0]:
+        return None
+    inner = getattr(stream, "_stream", None)
+    return inner.finished if isinstance(inner, DirectByteStream) else None
 
 
 def async_direct_reader(response: httpx2.Response) -> AsyncRead | None:

@@ -283,7 +283,13 @@ class AiohttpResponseStream(DirectByteStream):
 
         return read
 
+    def finished(self) -> bool:
+        """The end of the body was read and nothing is left buffered."""
+        return self._response.content.at_eof()
+
     async def aclose(self) -> None:
+        # Nothing here awaits when the body is finished (see finished()): the stream layer
+        # relies on that to release a finished body without a shielded task.
         response = self._response
         if response.content.is_eof():
             response.release()  # read to its end: the connection is reusable

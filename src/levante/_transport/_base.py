@@ -51,6 +51,11 @@ class DirectByteStream(httpx2.AsyncByteStream):
         and httpx2's transport errors (``ReadTimeout``, ``RemoteProtocolError`` ...)."""
         raise NotImplementedError
 
+    def finished(self) -> bool:
+        """Whether the body was read to its end, nothing left buffered: closing it then
+        only hands the connection back, with nothing to wait for."""
+        return False
+
 
 def shut_down(sock: Any) -> None:
     """Shut an event loop's socket down both ways: its reader sees the end, its peer a FIN.

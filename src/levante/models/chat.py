@@ -181,8 +181,10 @@ class CompletionEvent(MistralModel):
         event = _new_object(cls)
         # Validating the wrapper again would cost more than the chunk parse is worth
         # saving (and model_construct is slower than __init__); set the four slots of a
-        # pydantic model directly, as model_construct does, on the hot path.
-        _set_slot(event, "__dict__", {"data": CompletionChunk.model_validate_json(data)})
+        # pydantic model directly, as model_construct does, on the hot path. The chunk goes
+        # to its validator directly: model_validate_json's Python wrapper costs 1.3 us.
+        chunk = CompletionChunk.__pydantic_validator__.validate_json(data)
+        _set_slot(event, "__dict__", {"data": chunk})
         _set_slot(event, "__pydantic_fields_set__", {"data"})
         _set_slot(event, "__pydantic_extra__", {})
         _set_slot(event, "__pydantic_private__", None)
