@@ -259,8 +259,8 @@ class Sender:
                 headers=headers,
                 timeout=httpx2.USE_CLIENT_DEFAULT if timeout is None else timeout,
             )
-        url = request.url
-        if url.scheme == "http" and url.host not in self._checked_hosts:
+        sent_to = request.url
+        if sent_to.scheme == "http" and sent_to.host not in self._checked_hosts:
             self._warn_in_clear(request)
         return request
 
