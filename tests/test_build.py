@@ -7,7 +7,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from levante._build import CACHE_SIZE, RequestBuilder
+from levante._build import CACHE_SIZE, RequestBuilder, set_headers
 
 URL = "https://api.example.test/v1/chat/completions"
 BODY = b'{"model":"m","messages":[],"stream":true}'
@@ -113,3 +113,24 @@ def test_caches_stay_bounded() -> None:
         assert str(built.url).endswith(f"/{i}")
     assert len(builder._urls) <= CACHE_SIZE
     assert len(builder._headers) <= CACHE_SIZE
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [("X-Trace", "1")],
+        [("User-Agent", "mine/1.0")],  # replaces levante's "user-agent" in place
+        [("user-agent", "mine/1.0")],
+        [("ACCEPT", "application/json"), ("x-a", "1"), ("X-A", "2")],
+        [("Authorization", "Bearer other"), ("x-b", "3")],
+    ],
+)
+def test_set_headers_sets_as_httpx2_headers_do(extra: list[tuple[str, str]]) -> None:
+    expected = httpx2.Headers(HEADERS)
+    for name, value in extra:
+        expected[name] = value
+    merged = set_headers(HEADERS, extra)
+    assert httpx2.Headers(merged).raw == expected.raw
+    http = httpx2.Client()
+    built = RequestBuilder().build(http, "POST", URL, body=BODY, headers=merged, timeout=None)
+    same(built, http.build_request("POST", URL, content=BODY, headers=expected))

@@ -24,16 +24,39 @@ Design rules (keep them when changing this module):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 import httpx2
 
-__all__ = ["RequestBuilder"]
+__all__ = ["RequestBuilder", "set_headers"]
 
 #: Entries kept per cache before it starts over (a program uses a handful).
 CACHE_SIZE: Final = 64
 
 _HeaderKey = tuple[tuple[tuple[bytes, bytes], ...], tuple[tuple[str, str], ...]]
+
+
+def set_headers(headers: dict[str, str], extra: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """``headers`` with each of ``extra`` set in turn, as ``httpx2.Headers`` sets them: a
+    name is matched case-insensitively, and one already there keeps its place and takes
+    the new spelling and value. A plain dict, so the request takes the quick path."""
+    result = dict(headers)
+    for name, value in extra:
+        lowered = name.lower()
+        for existing in result:
+            if existing.lower() == lowered:
+                if existing == name:
+                    result[name] = value
+                else:  # rare (a differently spelled name): rebuilt to keep the order
+                    result = {
+                        (name if key == existing else key): (value if key == existing else old)
+                        for key, old in result.items()
+                    }
+                break
+        else:
+            result[name] = value
+    return result
 
 
 class RequestBuilder:

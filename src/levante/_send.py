@@ -40,7 +40,7 @@ import anyio
 import httpx2
 from pydantic import BaseModel
 
-from ._build import RequestBuilder
+from ._build import RequestBuilder, set_headers
 from ._checks import SECRET_HEADERS, check_api_key, is_loopback
 from ._endpoint import Call, StreamCall, prepare
 from ._request import APIRequest
@@ -225,7 +225,7 @@ class Sender:
         """The ``httpx2.Request`` of ``req`` for ``http`` (pure: nothing is sent)."""
         opts = req.options
         base = opts.server_url or self.server_url
-        headers: dict[str, str] | httpx2.Headers = {
+        headers = {
             "accept": "text/event-stream" if req.stream else "application/json",
             "user-agent": USER_AGENT,
         }
@@ -234,17 +234,10 @@ class Sender:
             headers["content-type"] = "application/json"
         if req.headers or opts.http_headers:
             # case-insensitive, so that "User-Agent" replaces levante's "user-agent"
-            headers = httpx2.Headers(headers)
-            for name, value in (*req.headers, *(opts.http_headers or ())):
-                headers[name] = value
+            headers = set_headers(headers, (*req.headers, *(opts.http_headers or ())))
         timeout = opts.timeout if isinstance(opts.timeout, httpx2.Timeout) else self.timeout
         url = self.url_for(base, req)
-        if (
-            isinstance(headers, dict)
-            and req.params is None
-            and req.data is None
-            and req.files is None
-        ):
+        if req.params is None and req.data is None and req.files is None:
             request = self._builder.build(
                 http, req.method, url, body=req.body, headers=headers, timeout=timeout
             )
