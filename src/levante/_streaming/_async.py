@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import warnings
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -43,6 +44,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _monotonic = time.monotonic
+_running_asyncio_loop = asyncio._get_running_loop
 
 
 class EventStreamAsync(BaseEventStream[T]):
@@ -81,11 +83,15 @@ class EventStreamAsync(BaseEventStream[T]):
         self._reading = False
         self._scope: anyio.CancelScope | None = None
         self._released_event: anyio.Event | None = None
-        # The event loop to close the response on if the stream is garbage collected.
-        try:
-            self._token: object = anyio.lowlevel.current_token().native_token
-        except Exception:
-            self._token = None
+        # The event loop to close the response on if the stream is garbage collected. On
+        # asyncio that is the running loop, found in 0.4 us; anyio's token costs 12 us,
+        # which at thousands of streams opened at once is worth saving.
+        self._token: object = _running_asyncio_loop()
+        if self._token is None:
+            try:
+                self._token = anyio.lowlevel.current_token().native_token
+            except Exception:
+                self._token = None
 
     def _set_reader(self, response: httpx2.Response) -> None:
         # The generic reader's generator, created at the first read (see _read).
