@@ -18,6 +18,7 @@ from typing import Any
 import uvicorn
 
 from levante._transport import AiohttpTransport
+from rawserver import read_request
 
 
 @dataclass
@@ -239,7 +240,7 @@ def serve_raw_once(payload: bytes) -> tuple[str, threading.Thread]:
         with listener:
             conn, _ = listener.accept()
             with conn:
-                conn.recv(65536)
+                read_request(conn)  # all of it: see read_request
                 conn.sendall(payload)
 
     thread = threading.Thread(target=run, daemon=True)

@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-__all__ = ["RawServer", "gzip_bomb", "http_head", "raw_server"]
+__all__ = ["RawServer", "gzip_bomb", "http_head", "raw_server", "read_request"]
 
 Respond = Callable[[socket.socket, bytes], None]
 
@@ -96,7 +96,7 @@ class RawServer:
         with conn:
             conn.settimeout(10)
             try:
-                request = _read_request(conn)
+                request = read_request(conn)
                 with self._lock:
                     self.requests.append(request)
                 self.respond(conn, request)
@@ -111,7 +111,10 @@ class RawServer:
             thread.join(5)
 
 
-def _read_request(conn: socket.socket) -> bytes:
+def read_request(conn: socket.socket) -> bytes:
+    """One whole request, head and body (by Content-Length). A server that answers and
+    closes with part of the request unread (a body sent in a write of its own) resets the
+    connection, and the client may lose the answer before it reads it."""
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = conn.recv(65536)
