@@ -24,6 +24,7 @@ import pytest
 
 import levante._streaming._body as body
 import liveserver
+import typecheck
 from levante._streaming._core import StreamCore
 from levante._streaming._end import EndRule
 from levante._streaming._state import CHECKPOINT, READ, State, Step
@@ -86,6 +87,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"{title}: {line}")
         if details:
             terminalreporter.write_line(f"    {details}")
+
+
+@pytest.fixture(scope="session")
+def mypy_snippets(tmp_path_factory: pytest.TempPathFactory) -> typecheck.Checked:
+    """One mypy run over every typing test's snippet (see tests/typecheck.py)."""
+    return typecheck.check_all(tmp_path_factory.mktemp("mypy"))
 
 
 @pytest.fixture(scope="module")

@@ -50,6 +50,14 @@ class LiveServer:
                 return count
             time.sleep(0.01)
 
+    def wait_for_at_most(self, most: int, timeout: float = 5.0) -> int:
+        """Poll until the server holds at most ``most`` open connections; return the last
+        count (``wait_for_connections(1) <= 1`` would wait out its timeout at 0)."""
+        deadline = time.monotonic() + timeout
+        while (count := self.open_connections) > most and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return count
+
 
 @contextmanager
 def live_server(app: Any, **config: Any) -> Iterator[LiveServer]:

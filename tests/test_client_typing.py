@@ -3,11 +3,7 @@ mistyped arguments, and infers the stream types."""
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
-
-import pytest
-from mypy import api
+from typecheck import Checked, snippet
 
 SNIPPET = """
 from levante.client import Mistral
@@ -21,15 +17,12 @@ client.models.list(timeout_ms="soon")
 reveal_type(client.chat.stream(model="m", messages=[], stream=True, timeout_ms=500))
 reveal_type(client.beta.conversations.start_stream(inputs="x"))
 """
+ARGUMENTS = snippet("snippet_arguments", SNIPPET)
 
 
-def test_mypy_checks_resource_arguments(tmp_path: Path) -> None:
-    path = tmp_path / "snippet.py"
-    path.write_text(textwrap.dedent(SNIPPET))
-    cache = str(tmp_path / "cache")
-    out, err, status = api.run(["--strict", "--no-error-summary", "--cache-dir", cache, str(path)])
-    assert status == 1, err
-    lines = out.splitlines()
+def test_mypy_checks_resource_arguments(mypy_snippets: Checked) -> None:
+    assert mypy_snippets.status == 1, mypy_snippets.stderr
+    lines = mypy_snippets.lines(ARGUMENTS)
     errors = [line.split(": error: ", 1)[1] for line in lines if ": error: " in line]
     assert any('Unexpected keyword argument "temprature"' in e for e in errors)
     assert any('"model" to "complete" of "Chat" has incompatible type "int"' in e for e in errors)
@@ -57,21 +50,13 @@ async def use() -> None:
 
 speech.complete(input="x", stream=True, voice="v")
 """
+OVERLOADS = snippet("snippet_overloads", OVERLOAD_SNIPPET)
 
 
-def test_mypy_knows_what_the_stream_flag_returns(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_mypy_knows_what_the_stream_flag_returns(mypy_snippets: Checked) -> None:
     # the Speech resource of tests/test_endpoint.py, declared as resources/_base.py says
-    path = tmp_path / "snippet.py"
-    path.write_text(textwrap.dedent(OVERLOAD_SNIPPET))
-    monkeypatch.setenv("MYPYPATH", str(Path(__file__).parent))
-    out, err, status = api.run(
-        ["--strict", "--no-error-summary", "--follow-imports=silent",
-         "--cache-dir", str(tmp_path / "cache"), str(path)]
-    )  # fmt: skip
-    assert status == 1, err
-    lines = out.splitlines()
+    assert mypy_snippets.status == 1, mypy_snippets.stderr
+    lines = mypy_snippets.lines(OVERLOADS)
     errors = [line.split(": error: ", 1)[1] for line in lines if ": error: " in line]
     assert errors and all("call-overload" in e for e in errors), errors
     assert 'Unexpected keyword argument "voice"' in errors[0]

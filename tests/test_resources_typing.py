@@ -3,10 +3,7 @@ picks the type through ``typing.overload``) and rejects misspelt keyword argumen
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
-
-from mypy import api
+from typecheck import Checked, snippet
 
 SNIPPET = """
 from pydantic import BaseModel
@@ -44,6 +41,7 @@ client.chat.parse(City, model="m", messages=[], response_format=City)
 MistralGCP("p", access_token="t").chat.complete(messages=[])
 client.responses.create(model="m", input="x", store=True)
 """
+MODULE = snippet("snippet", SNIPPET)  # the module name shows in revealed types: snippet.City
 
 EXPECTED = [
     "levante.models.audio.SpeechResponse",
@@ -64,14 +62,9 @@ EXPECTED = [
 ]
 
 
-def test_mypy_knows_the_return_types(tmp_path: Path) -> None:
-    path = tmp_path / "snippet.py"
-    path.write_text(textwrap.dedent(SNIPPET))
-    out, err, status = api.run(
-        ["--strict", "--no-error-summary", "--cache-dir", str(tmp_path / "cache"), str(path)]
-    )
-    assert status == 1, err
-    lines = out.splitlines()
+def test_mypy_knows_the_return_types(mypy_snippets: Checked) -> None:
+    assert mypy_snippets.status == 1, mypy_snippets.stderr
+    lines = mypy_snippets.lines(MODULE)
     notes = [
         line.split("Revealed type is ", 1)[1].strip('"') for line in lines if "Revealed" in line
     ]
