@@ -75,40 +75,42 @@ class MistralModel(BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, ser_json_inf_nan="constants")
 
-    # (field name, wire key) of fields that may hold None, and the nullable subset;
-    # computed once per class so that serializing does no introspection.
-    __optional_keys__: ClassVar[tuple[tuple[str, str], ...]] = ()
+    # What the wire rule does with a key whose value is None, computed once per class so
+    # that serializing does no introspection: the keys (wire key and field name) of the
+    # fields that may be left out, each to (field name, nullable). A key not in it (a
+    # required field, a SentAsNull one, an unknown field) keeps its None.
+    __none_rules__: ClassVar[dict[str, tuple[str, bool]]] = {}
     __nullable_fields__: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        optional: list[tuple[str, str]] = []
+        rules: dict[str, tuple[str, bool]] = {}
         nullable: set[str] = set()
         for name, field in cls.model_fields.items():
             if any(meta is _SENT_AS_NULL for meta in field.metadata):
                 continue
-            if any(meta is _NULLABLE for meta in field.metadata):
+            is_nullable = any(meta is _NULLABLE for meta in field.metadata)
+            if is_nullable:
                 nullable.add(name)
-            if not field.is_required() or name in nullable:
-                optional.append((name, field.alias or name))
-        cls.__optional_keys__ = tuple(optional)
+            if not field.is_required() or is_nullable:
+                rules[name] = rules[field.alias or name] = (name, is_nullable)
+        cls.__none_rules__ = rules
         cls.__nullable_fields__ = frozenset(nullable)
 
     @model_serializer(mode="wrap")
     def _serialize_wire(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
-        explicit = self.__pydantic_fields_set__
-        nullable = self.__nullable_fields__
-        for name, key in self.__optional_keys__:
-            # the key is the alias with by_alias=True and the name otherwise
-            wire_key = key if key in data else name
-            if (
-                wire_key in data
-                and data[wire_key] is None
-                and not (name in nullable and name in explicit)
-            ):
-                del data[wire_key]
+        rules = self.__none_rules__
+        # Only the keys holding None are looked at (a request model has some twenty
+        # optional fields, most of them unset): once per model of every request.
+        dropped = [key for key, value in data.items() if value is None and key in rules]
+        if dropped:
+            explicit = self.__pydantic_fields_set__
+            for key in dropped:
+                name, nullable = rules[key]
+                if not (nullable and name in explicit):
+                    del data[key]
         return data
 
 
