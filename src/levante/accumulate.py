@@ -135,7 +135,10 @@ class _ChoiceState:
         if isinstance(content, str):
             if content:
                 if self.parts is None:
-                    self.texts.append(content)
+                    try:  # _Text.append, inlined: this runs for every token
+                        self.texts.utf8 += content.encode()
+                    except UnicodeEncodeError:
+                        self.texts.append(content)
                 else:
                     self._add_text(content)
         elif content is not None:

@@ -147,6 +147,16 @@ def _accumulating(
     decode: Callable[[ServerSentEvent], CompletionEvent], accumulator: ChatCompletionAccumulator
 ) -> Callable[[ServerSentEvent], CompletionEvent]:
     add = accumulator.add
+    if decode is decode_completion_event:
+        # The plain chat decode, one call less per chunk (the hot path of every stream).
+        from_data = CompletionEvent.from_sse_data
+
+        def decode_data_and_add(sse: ServerSentEvent) -> CompletionEvent:
+            event = from_data(sse.data)
+            add(event)
+            return event
+
+        return decode_data_and_add
 
     def decode_and_add(sse: ServerSentEvent) -> CompletionEvent:
         event = decode(sse)
