@@ -21,8 +21,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src/levante
 
+# Two workers, each test file in one of them (tests/conftest.py): much of the suite
+# waits on sockets and subprocesses, so two overlap well even on two cores.
+PYTEST_WORKERS ?= 2
 pytest: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 demo: $(STAMP)
 	$(BIN)/python -m levante.cli chat "Tell me about the levante wind"

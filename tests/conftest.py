@@ -76,9 +76,51 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
+#: Test files that share a worker under ``--dist loadfile`` (what ``make pytest`` runs):
+#: the typing tests share one mypy run (the ``mypy_snippets`` fixture, ~10 s).
+SAME_WORKER = {
+    "tests/test_client_typing.py": "typing",
+    "tests/test_resources_typing.py": "typing",
+}
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: unknown without the plugin
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` with the files of :data:`SAME_WORKER` as one unit: each test
+    file runs in one worker, in order, so its module fixtures (servers in processes of
+    their own) start once and the tables the reliability tests gather stay whole."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope = super()._split_scope(nodeid)
+            return SAME_WORKER.get(scope, scope)
+
+    return Scheduling(config, log)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In an xdist worker: hand the reliability lines to the controller, which prints them."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        from reliability_report import LINES
+
+        workeroutput["reliability"] = [(t, line, str(d) if d else "") for t, line, d in LINES]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    from reliability_report import LINES
+
+    LINES.extend(tuple(entry) for entry in node.workeroutput.get("reliability", ()))
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """What the reliability suite measured (soak counts, hostile-server outcomes), shown
-    after the tests without ``-s``: see tests/reliability_report.py."""
+    """What the reliability suite measured (soak counts, hostile-server outcomes, the
+    concurrency run's event-loop lag), shown after the tests without ``-s``: see
+    tests/reliability_report.py."""
     from reliability_report import LINES
 
     if LINES:
