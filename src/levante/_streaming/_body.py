@@ -212,15 +212,22 @@ def sync_direct_reader(response: httpx2.Response) -> SyncRead | None:
     return read
 
 
-def _transport_reader(response: httpx2.Response) -> AsyncRead | None:
-    """The reader a transport offers for its own bodies (see rule 4), or None."""
-    if _CHAINS is None or not _plain_body(response):
-        return None
+def _own_stream(response: httpx2.Response) -> DirectByteStream | None:
+    """The transport's byte stream with a reader of its own (rule 4), under exactly
+    httpx2's client wrapper, or None."""
     stream: Any = response.stream
-    if type(stream) is not _CHAINS[1][0]:  # httpx2's BoundAsyncStream
+    if _CHAINS is None or type(stream) is not _CHAINS[1][0]:  # httpx2's BoundAsyncStream
         return None
     inner = getattr(stream, "_stream", None)
-    if not isinstance(inner, DirectByteStream):
+    return inner if isinstance(inner, DirectByteStream) else None
+
+
+def _transport_reader(response: httpx2.Response) -> AsyncRead | None:
+    """The reader a transport offers for its own bodies (see rule 4), or None."""
+    if not _plain_body(response):
+        return None
+    inner = _own_stream(response)
+    if inner is None:
         return None
     response.is_stream_consumed = True
     return inner.direct_reader()
@@ -229,11 +236,8 @@ def _transport_reader(response: httpx2.Response) -> AsyncRead | None:
 def body_finished(response: httpx2.Response) -> Callable[[], bool] | None:
     """For a body from a transport with a reader of its own (rule 4): whether it was read
     to its end, so that closing it waits for nothing. None for any other body."""
-    stream: Any = response.stream
-    if _CHAINS is None or type(stream) is not _CHAINS[1][0]:
-        return None
-    inner = getattr(stream, "_stream", None)
-    return inner.finished if isinstance(inner, DirectByteStream) else None
+    inner = _own_stream(response)
+    return None if inner is None else inner.finished
 
 
 def async_direct_reader(response: httpx2.Response) -> AsyncRead | None:
