@@ -134,3 +134,25 @@ def test_set_headers_sets_as_httpx2_headers_do(extra: list[tuple[str, str]]) -> 
     http = httpx2.Client()
     built = RequestBuilder().build(http, "POST", URL, body=BODY, headers=merged, timeout=None)
     same(built, http.build_request("POST", URL, content=BODY, headers=expected))
+
+
+def test_query_parameters_and_multipart_go_to_build_request() -> None:
+    http = httpx2.Client()
+    builder = RequestBuilder()
+    built = builder.build(
+        http,
+        "GET",
+        URL + "?api-version=1",
+        body=None,
+        headers={},
+        timeout=None,
+        params={"after": "evt-7"},
+    )
+    same(built, http.build_request("GET", URL + "?api-version=1", params={"after": "evt-7"}))
+    assert built.url.params["after"] == "evt-7"
+    files = {"file": ("a.wav", b"RIFF", "audio/wav")}
+    upload = builder.build(
+        http, "POST", URL, body=None, headers={}, timeout=None, data={"model": "m"}, files=files
+    )
+    assert upload.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert b'name="model"' in upload.read() and b"RIFF" in upload.content

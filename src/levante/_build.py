@@ -16,8 +16,8 @@ Design rules (keep them when changing this module):
    either is seen at the next request.
 2. It is taken only where ``build_request`` would add nothing else: no query parameters
    (the call's or the client's), no cookie in the client's jar, an absolute URL (which a
-   client's ``base_url`` does not change), a body of bytes or none. Anything else goes to
-   ``build_request`` itself.
+   client's ``base_url`` does not change), a body of bytes or none (no multipart data or
+   files). Anything else goes to ``build_request`` itself, from :meth:`build` too.
 3. The caches are bounded, whatever the URLs (path parameters) or keys (a callable key
    rotating its token) a program uses.
 """
@@ -25,7 +25,7 @@ Design rules (keep them when changing this module):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Final
+from typing import Any, Final
 
 import httpx2
 
@@ -77,23 +77,29 @@ class RequestBuilder:
         body: bytes | None,
         headers: dict[str, str],
         timeout: httpx2.Timeout | None,
+        params: Any = None,
+        data: Any = None,
+        files: Any = None,
     ) -> httpx2.Request:
-        """``http.build_request(method, url, content=body, headers=headers,
-        timeout=timeout or the client's)``, quickly where rule 2 allows."""
-        if http.params or http.cookies:
-            return http.build_request(
-                method,
-                url,
-                content=body,
-                headers=headers,
-                timeout=httpx2.USE_CLIENT_DEFAULT if timeout is None else timeout,
-            )
+        """``http.build_request(method, url, content=body, data=data, files=files,
+        params=params, headers=headers, timeout=timeout or the client's)``, quickly where
+        rule 2 allows."""
         target = self._url(url)
-        if not target.is_absolute_url:
+        if (
+            params is not None
+            or data is not None
+            or files is not None
+            or http.params
+            or http.cookies
+            or not target.is_absolute_url
+        ):
             return http.build_request(
                 method,
                 target,
                 content=body,
+                data=data,
+                files=files,
+                params=params,
                 headers=headers,
                 timeout=httpx2.USE_CLIENT_DEFAULT if timeout is None else timeout,
             )

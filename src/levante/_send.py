@@ -236,22 +236,17 @@ class Sender:
             # case-insensitive, so that "User-Agent" replaces levante's "user-agent"
             headers = set_headers(headers, (*req.headers, *(opts.http_headers or ())))
         timeout = opts.timeout if isinstance(opts.timeout, httpx2.Timeout) else self.timeout
-        url = self.url_for(base, req)
-        if req.params is None and req.data is None and req.files is None:
-            request = self._builder.build(
-                http, req.method, url, body=req.body, headers=headers, timeout=timeout
-            )
-        else:
-            request = http.build_request(
-                req.method,
-                url,
-                content=req.body,
-                data=req.data,
-                files=req.files,
-                params=req.params,
-                headers=headers,
-                timeout=httpx2.USE_CLIENT_DEFAULT if timeout is None else timeout,
-            )
+        request = self._builder.build(
+            http,
+            req.method,
+            self.url_for(base, req),
+            body=req.body,
+            data=req.data,
+            files=req.files,
+            params=req.params,
+            headers=headers,
+            timeout=timeout,
+        )
         sent_to = request.url
         if sent_to.scheme == "http" and sent_to.host not in self._checked_hosts:
             self._warn_in_clear(request)
