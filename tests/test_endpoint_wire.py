@@ -23,7 +23,8 @@ from levante import EndRule, EventStream
 from levante._endpoint import Call, Multipart, StreamCall, prepare
 from levante._retry import RetryConfig
 from levante._send import Sender
-from levante.models import AudioTranscriptionRequest, File, RequestModel, TranscriptionResponse
+from levante.models import AudioTranscriptionRequest, File, TranscriptionResponse
+from levante.resources.workflows import StreamEventsQuery
 
 AUDIO = b"RIFF\x00\x00WAVEfmt \x00\x01binary\r\n--not-a-boundary\x00\xff"
 TRANSCRIPTION = {
@@ -42,27 +43,11 @@ TRANSCRIBE = Call(
 )
 
 
-class WorkflowEventsQuery(RequestModel):
-    """The query of ``GET /v1/workflows/events/stream``, with the official defaults."""
-
-    scope: str = "*"
-    activity_name: str = "*"
-    activity_id: str = "*"
-    workflow_name: str = "*"
-    workflow_exec_id: str = "*"
-    root_workflow_exec_id: str = "*"
-    parent_workflow_exec_id: str = "*"
-    stream: str = "*"
-    start_seq: int = 0
-    metadata_filters: dict[str, Any] | None = None
-    workflow_event_types: list[str] | None = None
-
-
 WORKFLOW_EVENTS = StreamCall(
     name="workflows.events.get_stream_events",
     method="GET",
     path="/v1/workflows/events/stream",
-    query=WorkflowEventsQuery,
+    query=StreamEventsQuery,
     headers={"last_event_id": "last-event-id"},
     stream=EventStream[str],
     stream_async=EventStream[str],
