@@ -233,7 +233,7 @@ def test_close_wins_over_any_later_decision() -> None:
     core._body_ended()
     assert core._state is State.CLOSING
     assert core._begin_release()
-    assert core._pending == [] and core._step() is STOP
+    assert len(core._pending) == 0 and core._step() is STOP
 
 
 def test_release_drops_pending_events() -> None:

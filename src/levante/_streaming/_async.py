@@ -15,7 +15,7 @@ import httpx2
 
 from ._aclose import abort_body, schedule_aclose, uncancellable
 from ._base import BaseEventStream
-from ._body import AsyncRead, async_chunks, async_direct_reader, body_finished
+from ._body import AsyncRead, FlatRead, async_chunks, async_readers, body_finished
 from ._interrupt import own_socket, shutdown_socket
 from ._state import (
     CHECKPOINT,
@@ -96,11 +96,14 @@ class EventStreamAsync(BaseEventStream[T]):
     def _set_reader(self, response: httpx2.Response) -> None:
         # The generic reader's generator, created at the first read (see _read).
         self._chunks: AsyncGenerator[bytes] | None = None
-        self._read_chunk: AsyncRead | None = async_direct_reader(response)
+        direct, flat = async_readers(response)
+        self._read_chunk: AsyncRead | None = direct
         # Whether the body was read to its end, for transports that can tell (see _release).
         self._finished = body_finished(response)
         # Whether aclose() can wake a read by shutting the socket down (see _read).
         self._socket_wakes = own_socket(response) is not None
+        # The read __anext__ makes itself when no cancel scope is needed (see there).
+        self._flat: FlatRead | None = flat if self._socket_wakes else None
 
     def __aiter__(self) -> EventStreamAsync[T]:
         return self
@@ -136,13 +139,39 @@ class EventStreamAsync(BaseEventStream[T]):
                     return item  # type: ignore[no-any-return]
                 step = item
             else:
+                del pending  # not kept alive across the wait below (see _step)
                 try:
                     result = self._step()
                 except BaseException:
                     await self._release()
                     raise
                 if result is READ:
-                    step = await self._read(self._deadline)
+                    flat = self._flat
+                    if flat is None or self._deadline is not None or self._state >= _CLOSING:
+                        step = await self._read(self._deadline)
+                    else:
+                        # _read's plain case, inlined with the transport's own read: every
+                        # coroutine between this one and the wait for bytes is created per
+                        # event and alive while the stream waits, which at thousands of
+                        # streams is what the garbage collector spends its time scanning.
+                        self._reading = True
+                        try:
+                            data = await flat[0]()
+                        except StopAsyncIteration:
+                            data = b""
+                        except BaseException as exc:
+                            self._reading = False
+                            await self._finish(await self._read_failed_async(flat[1](exc)))
+                            continue
+                        self._reading = False
+                        if self._interrupt is not None:
+                            step = self._interrupted()
+                        elif data:
+                            self._feed(data)
+                            continue
+                        else:
+                            self._body_ended()
+                            continue
                 elif result is CHECKPOINT:
                     step = await self._checkpoint()
                 elif result.__class__ is not Step:

@@ -24,6 +24,9 @@ Design rules (keep them when changing this module):
    (levante's aiohttp transport) reads its own bodies one call per chunk: an async
    response from it, under exactly httpx2's client wrapper, with a plain unread body,
    is read through that reader, with the same marking as consumed.
+5. An async direct read also comes flat (:func:`async_readers`): the transport's own
+   read, with no coroutine of levante's around it, for the stream's hot loop. It reads
+   what the direct reader reads; only where its end and its errors are told differs.
 """
 
 from __future__ import annotations
@@ -43,13 +46,15 @@ import h11
 import httpcore2
 import httpx2
 
-from .._transport import DirectByteStream
+from .._transport import DirectByteStream, FlatRead
 
 __all__ = [
     "AsyncRead",
+    "FlatRead",
     "SyncRead",
     "async_chunks",
     "async_direct_reader",
+    "async_readers",
     "body_finished",
     "sync_chunks",
     "sync_direct_reader",
@@ -222,17 +227,6 @@ def _own_stream(response: httpx2.Response) -> DirectByteStream | None:
     return inner if isinstance(inner, DirectByteStream) else None
 
 
-def _transport_reader(response: httpx2.Response) -> AsyncRead | None:
-    """The reader a transport offers for its own bodies (see rule 4), or None."""
-    if not _plain_body(response):
-        return None
-    inner = _own_stream(response)
-    if inner is None:
-        return None
-    response.is_stream_consumed = True
-    return inner.direct_reader()
-
-
 def body_finished(response: httpx2.Response) -> Callable[[], bool] | None:
     """For a body from a transport with a reader of its own (rule 4): whether it was read
     to its end, so that closing it waits for nothing. None for any other body."""
@@ -246,12 +240,26 @@ def async_direct_reader(response: httpx2.Response) -> AsyncRead | None:
     A body from a transport with a reader of its own (levante's aiohttp transport) is
     read with that reader instead (rule 4).
     """
-    direct = _transport_reader(response)
-    if direct is not None:
-        return direct
+    return async_readers(response)[0]
+
+
+def async_readers(response: httpx2.Response) -> tuple[AsyncRead | None, FlatRead | None]:
+    """:func:`async_direct_reader`'s reader, and the same reads flattened (rule 5).
+
+    Both are None for the generic path. The flat read of a transport with a reader of its
+    own is the transport's (``b""`` at the end, its errors mapped by the second callable);
+    for httpx2's own transport it is the direct reader itself, whose errors are already
+    httpx2's and whose end is StopAsyncIteration.
+    """
+    inner = _own_stream(response)
+    if inner is not None:
+        if not _plain_body(response):
+            return None, None
+        response.is_stream_consumed = True
+        return inner.direct_reader(), inner.flat_reader()
     parts = _direct_parts(response, sync=False)
     if parts is None:
-        return None
+        return None, None
     next_event, receive_data, network_read, size, timeout = parts
     ended = False
 
@@ -268,12 +276,17 @@ def async_direct_reader(response: httpx2.Response) -> AsyncRead | None:
             except _READ_ERRORS as exc:
                 raise _httpx_error(exc) from exc
             if type(event) is _Data:
-                return bytes(event.data)
-            if event is _PAUSED or type(event) is _EndOfMessage:
+                if event.data:  # never empty: to a flat read, empty is the end
+                    return bytes(event.data)
+            elif event is _PAUSED or type(event) is _EndOfMessage:
                 ended = True
                 raise StopAsyncIteration
 
-    return read
+    return read, (read, _unmapped)
+
+
+def _unmapped(exc: BaseException) -> BaseException:
+    return exc
 
 
 def sync_chunks(response: httpx2.Response) -> Generator[bytes]:

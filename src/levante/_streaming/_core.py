@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import httpx2
@@ -65,6 +65,9 @@ __all__ = ["StreamCore"]
 # A member looked up on an enum class costs ~1 us (EnumType attribute access), more
 # than a whole read at times: paths that run per read use these names.
 _OPEN = State.OPEN
+#: The pending events once all are delivered: holding the last list until the next read
+#: would keep its events alive while the stream waits (see _step).
+_NO_EVENTS: tuple[ServerSentEvent, ...] = ()
 _ENDING = State.ENDING
 _ENDED = State.ENDED
 _FAILED = State.FAILED
@@ -123,7 +126,7 @@ class StreamCore(Generic[T]):
         self._error_payloads = end.error_payloads
 
         # Events dispatched by the last read that produced any, and the next to deliver.
-        self._pending: list[ServerSentEvent] = []
+        self._pending: Sequence[ServerSentEvent] = _NO_EVENTS
         self._pos = 0
         # The position the last fairness checkpoint was asked for.
         self._checkpoint_pos = -1
@@ -189,6 +192,10 @@ class StreamCore(Generic[T]):
             self._pos = pos + 1
             return self._convert(pending[pos])
         if self._state is _OPEN:
+            if pending:
+                # Delivered: let its events go before the wait (at thousands of streams,
+                # objects alive across the wait are what each garbage collection scans).
+                self._pending = _NO_EVENTS
             if self._deadline is None and self._idle_timeout is not None:
                 self._next_deadline()
             return READ
@@ -225,7 +232,7 @@ class StreamCore(Generic[T]):
         if terminal is not None and event.event in terminal:
             # Delivered, then the stream ends: anything after it in this read is dropped.
             self._advance(_ENDING)
-            self._pending = []
+            self._pending = _NO_EVENTS
             self._pos = 0
         return item
 
@@ -346,13 +353,13 @@ class StreamCore(Generic[T]):
 
     def _fail(self, error: BaseException) -> Step:
         self._failure = error
-        self._pending = []
+        self._pending = _NO_EVENTS
         self._advance(_FAILED)
         return FAIL
 
     def _lose(self, error: IncompleteStreamError) -> Step:
         self._failure = error
-        self._pending = []
+        self._pending = _NO_EVENTS
         self._advance(_LOST)
         return LOST
 
@@ -379,7 +386,7 @@ class StreamCore(Generic[T]):
         self._state = _RELEASING
         self._t_end = self._clock()
         # Events decoded but not yet delivered are dropped with the stream.
-        self._pending = []
+        self._pending = _NO_EVENTS
         return True
 
     def _take_failure(self) -> BaseException:

@@ -8,7 +8,14 @@ user-supplied ``httpx2`` client is used as given.
 
 from __future__ import annotations
 
-from ._base import HTTPX_UNCAPPED_LIMITS, AsyncRead, DirectByteStream, PoolStats, shut_down
+from ._base import (
+    HTTPX_UNCAPPED_LIMITS,
+    AsyncRead,
+    DirectByteStream,
+    FlatRead,
+    PoolStats,
+    shut_down,
+)
 from ._clients import new_async_client, new_sync_client
 from ._transport import AIOHTTP_LIMITS, AiohttpTransport
 
@@ -18,6 +25,7 @@ __all__ = [
     "AiohttpTransport",
     "AsyncRead",
     "DirectByteStream",
+    "FlatRead",
     "PoolStats",
     "new_async_client",
     "new_sync_client",

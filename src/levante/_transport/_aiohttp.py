@@ -26,6 +26,7 @@ Design rules (keep them when changing this module):
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from collections.abc import AsyncIterator
 from typing import Any, Final
@@ -35,7 +36,7 @@ import httpx2
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import CIMultiDict
 
-from ._base import AsyncRead, DirectByteStream, PoolStats, shut_down
+from ._base import AsyncRead, DirectByteStream, FlatRead, PoolStats, shut_down
 
 __all__ = [
     "AiohttpResponseStream",
@@ -83,6 +84,20 @@ def httpx_error(exc: BaseException) -> httpx2.TransportError:
             message = str(exc) or type(exc).__name__
             return target(message)
     return httpx2.TransportError(str(exc) or type(exc).__name__)
+
+
+def read_error(exc: BaseException) -> BaseException:
+    """What a body read raising ``exc`` raises instead (rule 2); anything aiohttp would
+    not raise (a cancellation, an interrupt) is itself."""
+    if isinstance(exc, MAPPED):
+        error: BaseException = httpx_error(exc)
+    elif isinstance(exc, RuntimeError):
+        # aiohttp's reader found its connection already gone: a lost connection.
+        error = httpx2.ReadError(str(exc))
+    else:
+        return exc
+    error.__cause__ = exc
+    return error
 
 
 def open_session(
@@ -272,16 +287,20 @@ class AiohttpResponseStream(DirectByteStream):
         async def read() -> bytes:
             try:
                 chunk = await content_read(READ_SIZE)
-            except MAPPED as exc:
-                raise httpx_error(exc) from exc
-            except RuntimeError as exc:
-                # aiohttp's reader found its connection already gone: a lost connection.
-                raise httpx2.ReadError(str(exc)) from exc
+            except BaseException as exc:
+                error = read_error(exc)
+                if error is exc:
+                    raise
+                raise error from exc
             if chunk:
                 return chunk
             raise StopAsyncIteration
 
         return read
+
+    def flat_reader(self) -> FlatRead:
+        """aiohttp's own ``read(READ_SIZE)``, and :func:`read_error` to map its errors."""
+        return functools.partial(self._response.content.read, READ_SIZE), read_error
 
     def finished(self) -> bool:
         """The end of the body was read and nothing is left buffered."""

@@ -10,15 +10,25 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Final, NamedTuple
 
 import httpx2
 
-__all__ = ["HTTPX_UNCAPPED_LIMITS", "AsyncRead", "DirectByteStream", "PoolStats", "shut_down"]
+__all__ = [
+    "HTTPX_UNCAPPED_LIMITS",
+    "AsyncRead",
+    "DirectByteStream",
+    "FlatRead",
+    "PoolStats",
+    "shut_down",
+]
 
 #: One read of an async body: the next chunk; raises StopAsyncIteration at its end.
 AsyncRead = Callable[[], Coroutine[Any, Any, bytes]]
+#: A transport's own read with nothing wrapped around it: the next chunk, ``b""`` at the
+#: end, the transport's own errors; and the function mapping those errors to httpx2's.
+FlatRead = tuple[Callable[[], Awaitable[bytes]], Callable[[BaseException], BaseException]]
 
 #: Pool limits for the httpx2 pools levante creates itself (the sync client, and the async
 #: client where aiohttp is not used). httpx2's default caps a pool at 100 connections, so
@@ -41,8 +51,9 @@ class PoolStats(NamedTuple):
 class DirectByteStream(httpx2.AsyncByteStream):
     """A response body that can also be read one chunk per call (see the module doc).
 
-    ``direct_reader()`` is called at most once, before any other read of the body, and
-    marks the body as taken: the stream's own ``__aiter__`` must not be used after it.
+    ``direct_reader()`` and ``flat_reader()`` are called before any other read of the
+    body and mark it as taken: the stream's own ``__aiter__`` must not be used after them.
+    The two read the same body and may be used in turn, but not at the same time.
     ``aclose()`` releases the connection either way.
     """
 
@@ -50,6 +61,16 @@ class DirectByteStream(httpx2.AsyncByteStream):
         """A callable returning the next chunk; it raises StopAsyncIteration at the end
         and httpx2's transport errors (``ReadTimeout``, ``RemoteProtocolError`` ...)."""
         raise NotImplementedError
+
+    def flat_reader(self) -> FlatRead | None:
+        """The same reads with no coroutine of levante's around them, or None.
+
+        Every coroutine a read passes through is created per event, and lives while the
+        stream waits: at thousands of streams those are what the garbage collector scans
+        (see the stream package's ``__anext__``). The read returns ``b""`` at the end and
+        raises the transport's own errors; the caller maps them with the second callable.
+        """
+        return None
 
     def finished(self) -> bool:
         """Whether the body was read to its end, nothing left buffered: closing it then
