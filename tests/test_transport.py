@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import re
 import socket
 import threading
@@ -24,8 +25,9 @@ import httpx2
 import pytest
 from aiohttp.http_exceptions import BadHttpMessage
 
+from levante._streaming import EventStreamAsync
 from levante._transport import AiohttpTransport, DirectByteStream
-from levante._transport._aiohttp import _timeout, httpx_error
+from levante._transport._aiohttp import _timeout, httpx_error, read_error
 from liveserver import LiveServer, SSEApp, live_server, serve_raw_once
 
 pytestmark = pytest.mark.timeout(30)
@@ -184,6 +186,59 @@ async def test_the_direct_reader_reads_the_body_and_ends(server: Any) -> None:
             while True:
                 body += await read()
     assert body.count(b"data: ") == 21 and body.endswith(b"data: [DONE]\n\n")
+
+
+@pytest.mark.anyio
+async def test_the_flat_reader_reads_the_same_body_and_ends_with_empty_bytes(server: Any) -> None:
+    client = httpx2.AsyncClient(transport=AiohttpTransport(), base_url=server[1].url)
+    async with client, client.stream("GET", "/sse?n=20&per_write=4") as response:
+        stream = response.stream._stream  # type: ignore[attr-defined]  # httpx2's wrapper
+        flat = stream.flat_reader()
+        assert flat is not None
+        read, _map = flat
+        body = b""
+        while chunk := await read():
+            body += chunk
+        assert await read() == b""  # the end stays the end
+    assert body.count(b"data: ") == 21 and body.endswith(b"data: [DONE]\n\n")
+    quiet(server)
+
+
+@pytest.mark.anyio
+async def test_a_stream_takes_the_flat_read_and_keeps_no_event_across_a_wait(
+    server: Any,
+) -> None:
+    client = httpx2.AsyncClient(transport=AiohttpTransport(), base_url=server[1].url)
+    async with client, client.stream("GET", "/sse?n=4&delay=0.05") as response:
+        stream = EventStreamAsync(response, lambda sse: sse.data, sentinel="[DONE]")
+        assert stream._flat is not None  # aiohttp's own read, with no wrapper around it
+        held_while_waiting: list[int] = []
+
+        async def watch() -> None:
+            while True:
+                await asyncio.sleep(0.005)
+                if stream._reading:
+                    held_while_waiting.append(len(stream._pending))
+
+        watcher = asyncio.ensure_future(watch())
+        async with stream:
+            got = [json.loads(item)["i"] async for item in stream]
+        watcher.cancel()
+    assert got == [0, 1, 2, 3]
+    # the waits between events were seen, and no delivered event was held through one
+    assert len(held_while_waiting) >= 3 and set(held_while_waiting) == {0}
+    quiet(server)
+
+
+def test_read_errors_map_like_the_direct_readers() -> None:
+    cut = aiohttp.ClientPayloadError("cut")
+    error = read_error(cut)
+    assert type(error) is httpx2.RemoteProtocolError and error.__cause__ is cut
+    gone = RuntimeError("Connection closed.")
+    error = read_error(gone)
+    assert type(error) is httpx2.ReadError and error.__cause__ is gone
+    for own in (asyncio.CancelledError(), KeyboardInterrupt(), ValueError("x")):
+        assert read_error(own) is own  # not aiohttp's: passed through as it is
 
 
 @pytest.mark.anyio
