@@ -8,6 +8,7 @@ Reported per client, all from the same run:
 - wall time against the ideal (the server's pacing: events x interval);
 - client CPU (user + system) per stream and per event;
 - levante's own CPU per event: levante minus raw aiohttp, same loop, same run;
+- of that CPU, the cyclic garbage collector's time per event, and its longest pause;
 - event-loop lag p50 / p99 / max, from a task asking to wake every 10 ms;
 - RSS growth per open stream (peak while streaming, minus before);
 - streams completed / failed / unfinished at the deadline.
@@ -91,18 +92,21 @@ def format_row(r: dict[str, Any]) -> str:
     c = r["concurrency"]
     done = f"{r['completed']}/{r['failed']}/{r['unfinished']}"
     # CPU per event only means something when every stream ran to its end
-    per_event = f"{r['cpu'] / r['events'] * 1e6:8.2f}" if r["completed"] == c else f"{'-':>8}"
+    complete = r["completed"] == c
+    per_event = f"{r['cpu'] / r['events'] * 1e6:8.2f}" if complete else f"{'-':>8}"
+    gc_event = f"{r['gc_time'] / r['events'] * 1e6:6.2f}" if complete else f"{'-':>6}"
     return (
         f"  {r['client']:<15} {done:>14} {r['wall']:7.1f} {r['wall'] / r['ideal']:6.2f}x"
-        f" {r['cpu'] / c * 1e3:9.2f} {per_event}"
+        f" {r['cpu'] / c * 1e3:9.2f} {per_event} {gc_event}"
         f" {r['lag_p50'] * 1e3:7.1f} {r['lag_p99'] * 1e3:7.1f} {r['lag_max'] * 1e3:7.1f}"
-        f" {r['rss_growth'] / c / 1024:8.1f}"
+        f" {r['gc_longest'] * 1e3:7.1f} {r['rss_growth'] / c / 1024:8.1f}"
     )
 
 
 HEADER = (
     f"  {'client':<15} {'done/fail/unfin':>14} {'wall s':>7} {'/ideal':>7}"
-    f" {'CPU ms/st':>9} {'µs/event':>8} {'lag p50':>7} {'p99':>7} {'max':>7} {'KB/strm':>8}"
+    f" {'CPU ms/st':>9} {'µs/event':>8} {'of GC':>6} {'lag p50':>7} {'p99':>7} {'max':>7}"
+    f" {'GC max':>7} {'KB/strm':>8}"
 )
 
 
@@ -114,7 +118,11 @@ def own_cpu(rows: dict[str, dict[str, Any]], name: str) -> str:
     if ours["completed"] < ours["concurrency"] or floor["completed"] < floor["concurrency"]:
         return "n/a (not every stream completed)"
     per_event = ours["cpu"] / max(ours["events"], 1) - floor["cpu"] / max(floor["events"], 1)
-    return f"{per_event * 1e6:.2f} µs/event"
+    gc_part = ours["gc_time"] / max(ours["events"], 1) - floor["gc_time"] / max(floor["events"], 1)
+    return (
+        f"{per_event * 1e6:.2f} µs/event"
+        f" (of which the garbage collector: {gc_part * 1e6:.2f} µs/event)"
+    )
 
 
 def report(loop: str, load: str, rows: dict[str, dict[str, Any]]) -> None:
