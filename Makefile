@@ -44,3 +44,4 @@ clean:
 
 fuzz: $(STAMP)
 	$(BIN)/python fuzz/fuzz_sse.py --seconds 60
+	$(BIN)/python fuzz/fuzz_stream_core.py --seconds 60
