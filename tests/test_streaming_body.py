@@ -23,6 +23,7 @@ from levante.errors import IncompleteStreamError
 from liveserver import pool_connections, serve_raw_once
 
 EVENTS = [b'data: {"i": 0}\n\n', b'data: {"i": 1}\n\n', b"data: [DONE]\n\n"]
+GZIP = {"content-encoding": "gzip"}
 
 
 def random_parts(seed: int) -> list[bytes]:
@@ -329,6 +330,28 @@ async def test_async_direct_reader_honours_the_read_timeout(sse_server: Server) 
         assert read is not None
         with anyio.fail_after(5), pytest.raises(httpx2.ReadTimeout):
             await read()
+
+
+@pytest.mark.anyio
+async def test_an_async_stream_reads_httpx2s_body_flat_and_a_gzipped_one_generically(
+    sse_server: Server,
+) -> None:
+    # Over httpx2's own transport the hot loop awaits the direct reader itself (rule 5);
+    # the chunks it reads are the ones the direct reader returns, empty never among them.
+    path = raw(sse_server[0], b"", *EVENTS)
+    async with httpx2.AsyncClient(base_url=sse_server[1].url) as client:
+        async with client.stream("GET", path) as response:
+            stream = EventStreamAsync(response, loads, sentinel="[DONE]")
+            assert stream._flat is not None and stream._flat[0] is stream._read_chunk
+            async with stream:
+                assert [item["i"] async for item in stream] == [0, 1]
+        zipped = raw(sse_server[0], gzip.compress(b"".join(EVENTS)), headers=GZIP)
+        async with client.stream("GET", zipped) as response:
+            stream = EventStreamAsync(response, loads, sentinel="[DONE]")
+            assert stream._flat is None  # a body to decode first: the generic reader
+            async with stream:
+                assert [item["i"] async for item in stream] == [0, 1]
+    assert sse_server[0].wait_for_streams(0) == 0
 
 
 @pytest.mark.anyio
