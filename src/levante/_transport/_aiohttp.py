@@ -16,7 +16,10 @@ Design rules (keep them when changing this module):
 3. httpx2's timeouts mean what they mean there: ``connect`` bounds opening a connection
    (aiohttp's ``sock_connect``), ``read`` bounds each wait for bytes, response head
    included (``sock_read``), ``pool`` plus ``connect`` bound getting a connection at all.
-   aiohttp has no write timeout: a request body is written without one.
+   aiohttp has no write timeout: a request body is written without one. Past the head,
+   the body's ``read`` timeout is kept by one timer per body that looks every quarter of
+   it (``_read_timeout``), not by aiohttp's, which is re-armed at every chunk: a stalled
+   body fails 1x to 1.25x the timeout after its last bytes.
 4. A body is read with one ``read(READ_SIZE)`` per chunk: it returns what is buffered, up
    to 64 KiB, so a stream that falls behind catches up in few reads. A body read to its
    end gives its connection back to the pool at once (aiohttp does so at the end of the
@@ -37,6 +40,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from multidict import CIMultiDict
 
 from ._base import AsyncRead, DirectByteStream, FlatRead, PoolStats, shut_down
+from ._read_timeout import BodyWatch, watch_body
 
 __all__ = [
     "AiohttpResponseStream",
@@ -196,7 +200,8 @@ async def send(session: aiohttp.ClientSession, request: httpx2.Request) -> httpx
     connection = response.connection
     if connection is not None and connection.protocol is not None:
         _fail_body_with_protocol(connection.protocol, response.content)
-    stream = AiohttpResponseStream(response)
+    read_timeout = (extensions.get("timeout") or {}).get("read")
+    stream = AiohttpResponseStream(response, watch_body(response, read_timeout))
     return httpx2.Response(
         status_code=response.status,
         headers=response.raw_headers,
@@ -263,10 +268,11 @@ class _NetworkStream:
 class AiohttpResponseStream(DirectByteStream):
     """The body of an aiohttp response, as an httpx2 byte stream (rule 4)."""
 
-    __slots__ = ("_response",)
+    __slots__ = ("_response", "_watch")
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, watch: BodyWatch | None = None) -> None:
         self._response = response
+        self._watch = watch  # the body's read timeout, if levante keeps it (rule 3)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         read = self.direct_reader()
@@ -310,6 +316,9 @@ class AiohttpResponseStream(DirectByteStream):
         # Nothing here awaits when the body is finished (see finished()): the stream layer
         # relies on that to release a finished body without a shielded task.
         response = self._response
+        watch = self._watch
+        if watch is not None:
+            watch.stop()
         if response.content.is_eof():
             response.release()  # read to its end: the connection is reusable
             return
