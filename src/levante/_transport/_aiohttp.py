@@ -21,17 +21,15 @@ Design rules (keep them when changing this module):
    it (``_read_timeout``), not by aiohttp's, which is re-armed at every chunk: a stalled
    body fails 1x to 1.25x the timeout after its last bytes.
 4. A body is read with one ``read(READ_SIZE)`` per chunk: it returns what is buffered, up
-   to 64 KiB, so a stream that falls behind catches up in few reads. The stream's hot
-   loop reads with ``readany()`` instead (``flat_reader``), which returns all that is
-   buffered (aiohttp stops reading the socket past 128 KiB buffered) and does less per
-   call; drain reads, which count what they take, use ``read(READ_SIZE)``. A body read
-   to its end gives its connection back to the pool at once (aiohttp does so at the end
-   of the payload); a body closed before its end closes its connection.
+   to 64 KiB, so a stream that falls behind catches up in few reads. A body read to its
+   end gives its connection back to the pool at once (aiohttp does so at the end of the
+   payload); a body closed before its end closes its connection.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from collections.abc import AsyncIterator
 from typing import Any, Final
@@ -307,8 +305,8 @@ class AiohttpResponseStream(DirectByteStream):
         return read
 
     def flat_reader(self) -> FlatRead:
-        """aiohttp's own ``readany()``, and :func:`read_error` to map its errors (rule 4)."""
-        return self._response.content.readany, read_error
+        """aiohttp's own ``read(READ_SIZE)``, and :func:`read_error` to map its errors."""
+        return functools.partial(self._response.content.read, READ_SIZE), read_error
 
     def finished(self) -> bool:
         """The end of the body was read and nothing is left buffered."""
