@@ -185,6 +185,7 @@ async def send(session: aiohttp.ClientSession, request: httpx2.Request) -> httpx
         # computed, or chunked where it had none.
         data = _body_chunks(request)
     extensions = request.extensions
+    timeout = _timeout(extensions)
     try:
         response = await session.request(
             request.method,
@@ -192,7 +193,7 @@ async def send(session: aiohttp.ClientSession, request: httpx2.Request) -> httpx
             headers=_headers(request.headers),
             data=data,
             allow_redirects=False,
-            timeout=_timeout(extensions),
+            timeout=timeout,
             server_hostname=extensions.get("sni_hostname"),
         )
     except MAPPED as exc:
@@ -200,8 +201,7 @@ async def send(session: aiohttp.ClientSession, request: httpx2.Request) -> httpx
     connection = response.connection
     if connection is not None and connection.protocol is not None:
         _fail_body_with_protocol(connection.protocol, response.content)
-    read_timeout = (extensions.get("timeout") or {}).get("read")
-    stream = AiohttpResponseStream(response, watch_body(response, read_timeout))
+    stream = AiohttpResponseStream(response, watch_body(response, timeout.sock_read))
     return httpx2.Response(
         status_code=response.status,
         headers=response.raw_headers,
