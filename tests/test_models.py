@@ -72,6 +72,8 @@ from levante.models import (
     request_body,
     request_json,
 )
+from levante.models.chat import completion_event_decoder
+from levante.sse import ServerSentEvent
 
 HI = [{"role": "user", "content": "hi"}]
 
@@ -576,6 +578,35 @@ def test_from_sse_data_event_dumps_back_to_the_wire_json() -> None:
 def test_from_sse_data_rejects_what_is_not_a_chunk(data: str) -> None:
     with pytest.raises(ValidationError):
         CompletionEvent.from_sse_data(data)
+
+
+def test_completion_event_decoder_builds_what_from_sse_data_builds() -> None:
+    merged: list[CompletionChunk] = []
+    for decode in (completion_event_decoder(), completion_event_decoder(merged.append)):
+        event = decode(ServerSentEvent("message", CHUNK))
+        expected = CompletionEvent.from_sse_data(CHUNK)
+        assert type(event) is CompletionEvent
+        assert event == expected
+        assert event.model_fields_set == {"data"}
+        assert event.model_extra == {}
+        assert event.model_dump() == expected.model_dump()
+        # Each event owns its slots: changing one leaves the next one alone.
+        event.model_fields_set.add("x")
+        event.model_extra["y"] = 1  # type: ignore[index]
+        again = decode(ServerSentEvent("message", CHUNK))
+        assert again.model_fields_set == {"data"} and again.model_extra == {}
+    # merge saw each chunk the decoder returned, before the event was returned
+    assert len(merged) == 2 and all(type(chunk) is CompletionChunk for chunk in merged)
+
+
+@pytest.mark.parametrize("data", ["", "{", "[DONE]", '{"id": "x"}'])
+def test_completion_event_decoder_rejects_what_is_not_a_chunk_and_merges_nothing(
+    data: str,
+) -> None:
+    merged: list[CompletionChunk] = []
+    with pytest.raises(ValidationError):
+        completion_event_decoder(merged.append)(ServerSentEvent("message", data))
+    assert merged == []
 
 
 def test_unknown_fields_and_enum_values_are_kept() -> None:

@@ -303,6 +303,11 @@ class ChatCompletionAccumulator:
                 "ChatCompletionAccumulator.add() takes a CompletionEvent or a "
                 f"CompletionChunk, not {type(event).__name__}"
             )
+        self._merge(chunk)
+
+    def _merge(self, chunk: CompletionChunk) -> None:
+        # add() without its type checks: a chat stream calls it for every chunk it decoded
+        # itself (levante.resources.chat), so the chunk is known to be a CompletionChunk.
         self._chunks += 1
         if self._id is None:
             self._id = chunk.id

@@ -6,12 +6,13 @@ validator). Enum-like fields (``finish_reason``, ``role``) are plain ``str`` so 
 adds tomorrow is accepted instead of failing the stream.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import Field
 
 from ._base import MistralModel, Nullable, RequestModel, SentAsNull
-from ._events import wrap_event
+from ._events import HasData, data_decoder, wrap_event
 from .messages import (
     AssistantMessage,
     Message,
@@ -182,6 +183,19 @@ class CompletionEvent(MistralModel):
         # with the chunk passing through, costs 4.2 us, and model_construct more.
         chunk = CompletionChunk.__pydantic_validator__.validate_json(data)
         return wrap_event(cls, {"data": chunk})
+
+
+def completion_event_decoder(
+    merge: Callable[[CompletionChunk], None] | None = None,
+) -> Callable[[HasData], CompletionEvent]:
+    """A decoder of one SSE event of a chat, FIM or agents stream into a
+    :class:`CompletionEvent`, as :meth:`CompletionEvent.from_sse_data` decodes its data.
+
+    ``merge`` receives each chunk first (a chat stream's accumulator); the decoder does
+    both in one call, since it runs for every token of every stream.
+    """
+    validate = CompletionChunk.__pydantic_validator__.validate_json
+    return data_decoder(CompletionEvent, validate, merge)
 
 
 # --- non-streamed response ------------------------------------------------------------

@@ -30,6 +30,7 @@ from ..models import (
     ToolChoice,
     parse_chat_completion,
 )
+from ..models.chat import completion_event_decoder
 from ..sse import ServerSentEvent
 from ._base import JSON, Call, EndRule, Resource, StreamCall, StreamParams
 from ._streams import NOT_ACCUMULATED
@@ -121,9 +122,8 @@ class ChatParseParams(_CompletionParams, total=False):
     safe_prompt: bool | None
 
 
-def decode_completion_event(sse: ServerSentEvent) -> CompletionEvent:
-    """Decode one ``data:`` block of a completion stream (one JSON parse)."""
-    return CompletionEvent.from_sse_data(sse.data)
+decode_completion_event: Callable[[ServerSentEvent], CompletionEvent] = completion_event_decoder()
+"""Decode one ``data:`` block of a completion stream (one JSON parse)."""
 
 
 def _delta_text(event: CompletionEvent) -> str | None:
@@ -146,17 +146,11 @@ def _delta_text(event: CompletionEvent) -> str | None:
 def _accumulating(
     decode: Callable[[ServerSentEvent], CompletionEvent], accumulator: ChatCompletionAccumulator
 ) -> Callable[[ServerSentEvent], CompletionEvent]:
-    add = accumulator.add
     if decode is decode_completion_event:
-        # The plain chat decode, one call less per chunk (the hot path of every stream).
-        from_data = CompletionEvent.from_sse_data
-
-        def decode_data_and_add(sse: ServerSentEvent) -> CompletionEvent:
-            event = from_data(sse.data)
-            add(event)
-            return event
-
-        return decode_data_and_add
+        # The plain chat decode: decode and merge in one call per chunk (the hot path of
+        # every stream). The chunk is one the decoder built, so add()'s checks are skipped.
+        return completion_event_decoder(accumulator._merge)
+    add = accumulator.add
 
     def decode_and_add(sse: ServerSentEvent) -> CompletionEvent:
         event = decode(sse)
