@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -72,7 +73,7 @@ from levante.models import (
     request_body,
     request_json,
 )
-from levante.models.chat import completion_event_decoder
+from levante.models.chat import completion_event_decoder, merging_completion_event_decoder
 from levante.sse import ServerSentEvent
 
 HI = [{"role": "user", "content": "hi"}]
@@ -582,7 +583,8 @@ def test_from_sse_data_rejects_what_is_not_a_chunk(data: str) -> None:
 
 def test_completion_event_decoder_builds_what_from_sse_data_builds() -> None:
     merged: list[CompletionChunk] = []
-    for decode in (completion_event_decoder(), completion_event_decoder(merged.append)):
+    merging = merging_completion_event_decoder(list.append)
+    for decode in (completion_event_decoder(), functools.partial(merging, merged)):
         event = decode(ServerSentEvent("message", CHUNK))
         expected = CompletionEvent.from_sse_data(CHUNK)
         assert type(event) is CompletionEvent
@@ -605,7 +607,7 @@ def test_completion_event_decoder_rejects_what_is_not_a_chunk_and_merges_nothing
 ) -> None:
     merged: list[CompletionChunk] = []
     with pytest.raises(ValidationError):
-        completion_event_decoder(merged.append)(ServerSentEvent("message", data))
+        merging_completion_event_decoder(list.append)(merged, ServerSentEvent("message", data))
     assert merged == []
 
 

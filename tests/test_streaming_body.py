@@ -341,7 +341,7 @@ async def test_an_async_stream_reads_httpx2s_body_flat_and_a_gzipped_one_generic
     async with httpx2.AsyncClient(base_url=sse_server[1].url) as client:
         async with client.stream("GET", path) as response:
             stream = EventStreamAsync(response, loads, sentinel="[DONE]")
-            assert stream._flat is not None and stream._flat[0] is stream._read_chunk
+            assert stream._flat is not None and stream._flat is stream._read_chunk
             async with stream:
                 assert [item["i"] async for item in stream] == [0, 1]
         zipped = raw(sse_server[0], gzip.compress(b"".join(EVENTS)), headers=GZIP)

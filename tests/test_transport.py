@@ -26,7 +26,7 @@ import pytest
 from aiohttp.http_exceptions import BadHttpMessage
 
 from levante._streaming import EventStreamAsync
-from levante._transport import AiohttpTransport, DirectByteStream
+from levante._transport import READ_SIZE, AiohttpTransport, DirectByteStream
 from levante._transport._aiohttp import _timeout, httpx_error, read_error
 from liveserver import LiveServer, SSEApp, live_server, serve_raw_once
 
@@ -197,9 +197,10 @@ async def test_the_flat_reader_reads_the_same_body_and_ends_with_empty_bytes(ser
         assert flat is not None
         read, _map = flat
         body = b""
-        while chunk := await read():
+        while chunk := await read(READ_SIZE):
+            assert len(chunk) <= READ_SIZE
             body += chunk
-        assert await read() == b""  # the end stays the end
+        assert await read(READ_SIZE) == b""  # the end stays the end
     assert body.count(b"data: ") == 21 and body.endswith(b"data: [DONE]\n\n")
     quiet(server)
 

@@ -13,9 +13,10 @@ import anyio
 import anyio.lowlevel
 import httpx2
 
+from .._transport import READ_SIZE
 from ._aclose import abort_body, schedule_aclose, uncancellable
 from ._base import BaseEventStream
-from ._body import AsyncRead, FlatRead, async_chunks, async_readers, body_finished
+from ._body import AsyncRead, async_chunks, async_readers, body_finished
 from ._interrupt import own_socket, shutdown_socket
 from ._state import (
     CHECKPOINT,
@@ -102,8 +103,12 @@ class EventStreamAsync(BaseEventStream[T]):
         self._finished = body_finished(response)
         # Whether aclose() can wake a read by shutting the socket down (see _read).
         self._socket_wakes = own_socket(response) is not None
-        # The read __anext__ makes itself when no cancel scope is needed (see there).
-        self._flat: FlatRead | None = flat if self._socket_wakes else None
+        # The read __anext__ makes itself when no cancel scope is needed (see there), and
+        # what maps its errors; two attributes, not the pair, for one object less per read.
+        self._flat: Callable[[int], Awaitable[bytes]] | None = None
+        self._flat_error: Callable[[BaseException], BaseException] | None = None
+        if flat is not None and self._socket_wakes:
+            self._flat, self._flat_error = flat
 
     def __aiter__(self) -> EventStreamAsync[T]:
         return self
@@ -156,12 +161,13 @@ class EventStreamAsync(BaseEventStream[T]):
                         # streams is what the garbage collector spends its time scanning.
                         self._reading = True
                         try:
-                            data = await flat[0]()
+                            data = await flat(READ_SIZE)
                         except StopAsyncIteration:
                             data = b""
                         except BaseException as exc:
                             self._reading = False
-                            await self._finish(await self._read_failed_async(flat[1](exc)))
+                            mapped = self._flat_error(exc)  # type: ignore[misc]  # set with _flat
+                            await self._finish(await self._read_failed_async(mapped))
                             continue
                         self._reading = False
                         if self._interrupt is not None:

@@ -46,7 +46,7 @@ import h11
 import httpcore2
 import httpx2
 
-from .._transport import DirectByteStream, FlatRead
+from .._transport import READ_SIZE, DirectByteStream, FlatRead
 
 __all__ = [
     "AsyncRead",
@@ -263,7 +263,9 @@ def async_readers(response: httpx2.Response) -> tuple[AsyncRead | None, FlatRead
     next_event, receive_data, network_read, size, timeout = parts
     ended = False
 
-    async def read() -> bytes:
+    async def read(_size: int = READ_SIZE) -> bytes:
+        # The size is the flat read's (FlatRead); h11 hands over what it has, up to the
+        # network read's own size.
         nonlocal ended
         while True:
             try:

@@ -116,7 +116,6 @@ class StreamCore(Generic[T]):
         first = check_timeout("first_event_timeout", first_event_timeout)
         self._first_timeout = first if first is not None else self._idle_timeout
         self._decoder = SSEDecoder(max_event_size)
-        self._decoder_feed = self._decoder.feed
         self._decode = decode
         self._end = end
         # The end rule, unpacked for the per-event path.
@@ -266,7 +265,7 @@ class StreamCore(Generic[T]):
         """One read of the body; the events it completes become the pending list."""
         self._bytes += len(data)
         try:
-            events = self._decoder_feed(data)
+            events = self._decoder.feed(data)
         except EventTooLarge as exc:
             events = exc.events
             error = StreamEventTooLarge(str(exc), events_delivered=self._events)

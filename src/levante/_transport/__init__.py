@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ._base import (
     HTTPX_UNCAPPED_LIMITS,
+    READ_SIZE,
     AsyncRead,
     DirectByteStream,
     FlatRead,
@@ -22,6 +23,7 @@ from ._transport import AIOHTTP_LIMITS, AiohttpTransport
 __all__ = [
     "AIOHTTP_LIMITS",
     "HTTPX_UNCAPPED_LIMITS",
+    "READ_SIZE",
     "AiohttpTransport",
     "AsyncRead",
     "DirectByteStream",

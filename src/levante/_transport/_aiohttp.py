@@ -29,7 +29,6 @@ Design rules (keep them when changing this module):
 from __future__ import annotations
 
 import asyncio
-import functools
 import ssl
 from collections.abc import AsyncIterator
 from typing import Any, Final
@@ -39,7 +38,7 @@ import httpx2
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import CIMultiDict
 
-from ._base import AsyncRead, DirectByteStream, FlatRead, PoolStats, shut_down
+from ._base import READ_SIZE, AsyncRead, DirectByteStream, FlatRead, PoolStats, shut_down
 from ._read_timeout import BodyWatch, watch_body
 
 __all__ = [
@@ -50,9 +49,6 @@ __all__ = [
     "send",
 ]
 
-#: The most one read returns: what is buffered, up to this (httpcore2 reads 64 KiB too), so
-#: a reader that stops after some bytes (a stream draining its tail) is not handed more.
-READ_SIZE: Final = 65536
 
 # The headers aiohttp would add when the request lacks them; httpx2 has already set the
 # ones it wants (rule 1).
@@ -305,8 +301,8 @@ class AiohttpResponseStream(DirectByteStream):
         return read
 
     def flat_reader(self) -> FlatRead:
-        """aiohttp's own ``read(READ_SIZE)``, and :func:`read_error` to map its errors."""
-        return functools.partial(self._response.content.read, READ_SIZE), read_error
+        """aiohttp's own ``read``, and :func:`read_error` to map its errors."""
+        return self._response.content.read, read_error
 
     def finished(self) -> bool:
         """The end of the body was read and nothing is left buffered."""

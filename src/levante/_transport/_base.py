@@ -17,6 +17,7 @@ import httpx2
 
 __all__ = [
     "HTTPX_UNCAPPED_LIMITS",
+    "READ_SIZE",
     "AsyncRead",
     "DirectByteStream",
     "FlatRead",
@@ -26,9 +27,15 @@ __all__ = [
 
 #: One read of an async body: the next chunk; raises StopAsyncIteration at its end.
 AsyncRead = Callable[[], Coroutine[Any, Any, bytes]]
-#: A transport's own read with nothing wrapped around it: the next chunk, ``b""`` at the
-#: end, the transport's own errors; and the function mapping those errors to httpx2's.
-FlatRead = tuple[Callable[[], Awaitable[bytes]], Callable[[BaseException], BaseException]]
+#: The most one read returns: what is buffered, up to this (httpcore2 reads 64 KiB too), so
+#: a reader that stops after some bytes (a stream draining its tail) is not handed more.
+READ_SIZE: Final = 65536
+#: A transport's own read with nothing wrapped around it, called with READ_SIZE: the next
+#: chunk, ``b""`` at the end, the transport's own errors; and the function mapping those
+#: errors to httpx2's. The read takes the size rather than having it bound in, so that it
+#: can be the transport's own bound method: at thousands of streams each object a read
+#: goes through is one more cache miss per event.
+FlatRead = tuple[Callable[[int], Awaitable[bytes]], Callable[[BaseException], BaseException]]
 
 #: Pool limits for the httpx2 pools levante creates itself (the sync client, and the async
 #: client where aiohttp is not used). httpx2's default caps a pool at 100 connections, so

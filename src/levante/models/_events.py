@@ -18,7 +18,14 @@ from typing_extensions import Self
 
 from ._base import MistralModel
 
-__all__ = ["UnknownEventData", "data_decoder", "decode_open_union", "type_tag", "wrap_event"]
+__all__ = [
+    "UnknownEventData",
+    "data_decoder",
+    "decode_open_union",
+    "merging_data_decoder",
+    "type_tag",
+    "wrap_event",
+]
 
 _new_object = object.__new__
 _set_slot = object.__setattr__
@@ -30,6 +37,7 @@ _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 M = TypeVar("M", bound=MistralModel)
+A = TypeVar("A")
 
 
 class UnknownEventData(MistralModel):
@@ -118,43 +126,48 @@ class HasData(Protocol):
     def data(self) -> str: ...
 
 
-def data_decoder(
-    cls: type[M], validate: Callable[[str], Any], merge: Callable[[Any], None] | None = None
-) -> Callable[[HasData], M]:
+def data_decoder(cls: type[M], validate: Callable[[str], Any]) -> Callable[[HasData], M]:
     """A decoder of SSE events into ``cls(data=validate(event.data))``, built as
     :func:`wrap_event` builds it, in one call: the hot path of every chat stream.
 
-    ``merge``, when given, receives each decoded payload before its event is returned (a
-    chat stream's accumulator). Each Python call saved here is paid once per token:
-    validate, merge and wrap in one frame cost 3.7 us where the three calls they replace
-    cost 4.2 (one 230-byte chat chunk, accumulated).
+    Make one per event class and share it: what a decoder refers to besides its event is
+    touched at every token, and at thousands of streams what one stream alone holds is a
+    cache miss each time (bench_concurrency). So the slot setters are module globals, not
+    closure cells.
     """
-    new = _new_object
-    set_dict = _set_dict
-    set_fields_set = _set_fields_set
-    set_extra = _set_extra
-    set_private = _set_private
 
     def decode(event: HasData) -> M:
         payload = validate(event.data)
-        wrapped = new(cls)
-        set_dict(wrapped, {"data": payload})
-        set_fields_set(wrapped, {"data"})
-        set_extra(wrapped, {})
-        set_private(wrapped, None)
+        wrapped = _new_object(cls)
+        _set_dict(wrapped, {"data": payload})
+        _set_fields_set(wrapped, {"data"})
+        _set_extra(wrapped, {})
+        _set_private(wrapped, None)
         return wrapped
 
-    if merge is None:
-        return decode
+    return decode
 
-    def decode_and_merge(event: HasData) -> M:
+
+def merging_data_decoder(
+    cls: type[M], validate: Callable[[str], Any], merge: Callable[[A, Any], None]
+) -> Callable[[A, HasData], M]:
+    """:func:`data_decoder` with ``merge(target, payload)`` called on each payload before
+    its event is returned, for a chat stream's accumulator.
+
+    One decoder per event class, shared; a stream binds its own target with
+    ``functools.partial`` (one object of its own per stream, where a closure would have
+    a cell per variable). Validating, merging and wrapping in one call: 3.8 us per
+    accumulated 230-byte chat chunk, where the three calls they replace cost 4.2 us.
+    """
+
+    def decode_and_merge(target: A, event: HasData) -> M:
         payload = validate(event.data)
-        merge(payload)
-        wrapped = new(cls)
-        set_dict(wrapped, {"data": payload})
-        set_fields_set(wrapped, {"data"})
-        set_extra(wrapped, {})
-        set_private(wrapped, None)
+        merge(target, payload)
+        wrapped = _new_object(cls)
+        _set_dict(wrapped, {"data": payload})
+        _set_fields_set(wrapped, {"data"})
+        _set_extra(wrapped, {})
+        _set_private(wrapped, None)
         return wrapped
 
     return decode_and_merge

@@ -7,12 +7,12 @@ adds tomorrow is accepted instead of failing the stream.
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import Field
 
 from ._base import MistralModel, Nullable, RequestModel, SentAsNull
-from ._events import HasData, data_decoder, wrap_event
+from ._events import HasData, data_decoder, merging_data_decoder, wrap_event
 from .messages import (
     AssistantMessage,
     Message,
@@ -24,6 +24,8 @@ from .messages import (
     ToolChoiceEnum,
     ToolLike,
 )
+
+A = TypeVar("A")
 
 __all__ = [
     "ChatCompletionChoice",
@@ -185,17 +187,21 @@ class CompletionEvent(MistralModel):
         return wrap_event(cls, {"data": chunk})
 
 
-def completion_event_decoder(
-    merge: Callable[[CompletionChunk], None] | None = None,
-) -> Callable[[HasData], CompletionEvent]:
+def completion_event_decoder() -> Callable[[HasData], CompletionEvent]:
     """A decoder of one SSE event of a chat, FIM or agents stream into a
-    :class:`CompletionEvent`, as :meth:`CompletionEvent.from_sse_data` decodes its data.
+    :class:`CompletionEvent`, as :meth:`CompletionEvent.from_sse_data` decodes its data
+    (one call per token instead of two)."""
+    return data_decoder(CompletionEvent, CompletionChunk.__pydantic_validator__.validate_json)
 
-    ``merge`` receives each chunk first (a chat stream's accumulator); the decoder does
-    both in one call, since it runs for every token of every stream.
-    """
+
+def merging_completion_event_decoder(
+    merge: Callable[[A, CompletionChunk], None],
+) -> Callable[[A, HasData], CompletionEvent]:
+    """:func:`completion_event_decoder` that also calls ``merge(target, chunk)`` on every
+    chunk first (a chat stream's accumulator, bound per stream with
+    ``functools.partial``)."""
     validate = CompletionChunk.__pydantic_validator__.validate_json
-    return data_decoder(CompletionEvent, validate, merge)
+    return merging_data_decoder(CompletionEvent, validate, merge)
 
 
 # --- non-streamed response ------------------------------------------------------------

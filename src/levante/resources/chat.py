@@ -7,6 +7,7 @@ The streamed methods return a :class:`ChatCompletionStream` (an
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -30,7 +31,7 @@ from ..models import (
     ToolChoice,
     parse_chat_completion,
 )
-from ..models.chat import completion_event_decoder
+from ..models.chat import completion_event_decoder, merging_completion_event_decoder
 from ..sse import ServerSentEvent
 from ._base import JSON, Call, EndRule, Resource, StreamCall, StreamParams
 from ._streams import NOT_ACCUMULATED
@@ -125,6 +126,8 @@ class ChatParseParams(_CompletionParams, total=False):
 decode_completion_event: Callable[[ServerSentEvent], CompletionEvent] = completion_event_decoder()
 """Decode one ``data:`` block of a completion stream (one JSON parse)."""
 
+_decode_and_merge = merging_completion_event_decoder(ChatCompletionAccumulator._merge)
+
 
 def _delta_text(event: CompletionEvent) -> str | None:
     """The text of choice 0's delta, or ``None`` when the chunk carries no text."""
@@ -149,7 +152,7 @@ def _accumulating(
     if decode is decode_completion_event:
         # The plain chat decode: decode and merge in one call per chunk (the hot path of
         # every stream). The chunk is one the decoder built, so add()'s checks are skipped.
-        return completion_event_decoder(accumulator._merge)
+        return functools.partial(_decode_and_merge, accumulator)
     add = accumulator.add
 
     def decode_and_add(sse: ServerSentEvent) -> CompletionEvent:
