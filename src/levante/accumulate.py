@@ -114,16 +114,12 @@ class _ToolCallState:
 
 
 class _ChoiceState:
-    __slots__ = ("finish_reason", "logprobs", "parts", "role", "text_utf8", "texts", "tool_calls")
+    __slots__ = ("finish_reason", "logprobs", "parts", "role", "texts", "tool_calls")
 
     def __init__(self) -> None:
         self.role: str | None = None
         # The text, while all content is text.
         self.texts = _Text()
-        # The same buffer as self.texts.utf8, for add() while self.parts is None: at
-        # thousands of streams each object the per-token path reaches is a cache miss
-        # (bench_concurrency), so it skips the _Text in between.
-        self.text_utf8 = self.texts.utf8
         # From the first content chunk that is not text (reasoning, images, ...): the
         # content in order, each run of text one _Text, so it can be rebuilt as a chunk
         # list; self.texts is then the first run, or left empty.
@@ -140,7 +136,7 @@ class _ChoiceState:
             if content:
                 if self.parts is None:
                     try:  # _Text.append, inlined: this runs for every token
-                        self.text_utf8 += content.encode()  # in place: texts.utf8 grows
+                        self.texts.utf8 += content.encode()
                     except UnicodeEncodeError:
                         self.texts.append(content)
                 else:
@@ -286,7 +282,7 @@ class ChatCompletionAccumulator:
     no choices.
     """
 
-    __slots__ = ("_choices", "_chunks", "_created", "_first", "_id", "_model", "_usage")
+    __slots__ = ("_choices", "_chunks", "_created", "_id", "_model", "_usage")
 
     def __init__(self) -> None:
         self._id: str | None = None
@@ -294,8 +290,6 @@ class ChatCompletionAccumulator:
         self._created: int | None = None
         self._usage: UsageInfo | None = None
         self._choices: dict[int, _ChoiceState] = {}
-        # choice 0's state, also in _choices: most streams have no other (see _merge)
-        self._first: _ChoiceState | None = None
         self._chunks = 0
 
     def __repr__(self) -> str:
@@ -321,18 +315,11 @@ class ChatCompletionAccumulator:
             self._created = chunk.created
         if chunk.usage is not None:
             self._usage = chunk.usage
+        choices = self._choices
         for choice in chunk.choices:
-            index = choice.index
-            # Choice 0 without the dict lookup: at thousands of streams the dict is one
-            # more cache miss per token.
-            state = self._first if index == 0 else None
+            state = choices.get(choice.index)
             if state is None:
-                choices = self._choices
-                state = choices.get(index)
-                if state is None:
-                    state = choices[index] = _ChoiceState()
-                if index == 0:
-                    self._first = state
+                state = choices[choice.index] = _ChoiceState()
             state.add(choice)
 
     @property
